@@ -1,0 +1,28 @@
+"""Exceptions users see. Each message names the node, op and shapes involved."""
+
+
+class TilewiseError(ValueError):
+    """Base class for every error tilewise raises on bad input."""
+
+
+class GraphError(TilewiseError):
+    """A node whose attributes or input shapes are illegal."""
+
+    def __init__(self, node_name: str, op: str, input_shapes: list, message: str) -> None:
+        shapes = ", ".join(str(tuple(s)) for s in input_shapes) or "none"
+        super().__init__(f"node '{node_name}' ({op}), input shapes [{shapes}]: {message}")
+        self.node_name = node_name
+        self.op = op
+
+
+class UnsupportedOpError(TilewiseError):
+    """One or more ops that tilewise cannot run, listed all at once."""
+
+    def __init__(self, items: list[tuple[str, str]], source: str = "graph") -> None:
+        listed = "; ".join(f"{op} (node '{name}')" for op, name in items)
+        super().__init__(f"{source}: {len(items)} unsupported op(s): {listed}")
+        self.items = items
+
+
+class InputError(TilewiseError):
+    """An input array that does not fit the compiled model."""

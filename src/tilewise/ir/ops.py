@@ -1,0 +1,279 @@
+"""Op schemas: attributes with MXNet's defaults, parameter roles, shape inference.
+
+Ops carry MXNet's names, since the zoo and legacy checkpoints use them. `act` is an
+internal attribute set by the fusion passes (an activation applied to the output).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tilewise.ir.attrs import Attr, AttrProblem
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu")
+FUSED_ACT = Attr("optstr", None)
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OpSchema:
+    attrs: dict[str, Attr]
+    infer: Callable[[dict, list[Shape]], Shape]
+    params: Callable[[dict], list[str]] = lambda a: []
+    param_shapes: Callable[[dict, Shape], dict[str, Shape]] = lambda a, s: {}
+    data_inputs: int = 1  # -1: any number (Concat)
+    extra: dict = field(default_factory=dict)
+
+
+def _pair(values: tuple, name: str, dims: int = 2) -> tuple[int, ...]:
+    if len(values) != dims:
+        raise AttrProblem(f"attribute '{name}' = {values} must have {dims} values")
+    return values
+
+
+def _need_rank(shape: Shape, rank: int, what: str = "input") -> None:
+    if len(shape) != rank:
+        raise AttrProblem(f"{what} must be {rank}-D (NCHW), got {len(shape)}-D")
+
+
+# ---- Convolution -----------------------------------------------------------------
+
+
+def conv_output_hw(attrs: dict, height: int, width: int) -> tuple[int, int]:
+    kh, kw = attrs["kernel"]
+    sh, sw = attrs["stride"]
+    ph, pw = attrs["pad"]
+    dh, dw = attrs["dilate"]
+    oh = (height + 2 * ph - (dh * (kh - 1) + 1)) // sh + 1
+    ow = (width + 2 * pw - (dw * (kw - 1) + 1)) // sw + 1
+    return oh, ow
+
+
+def _conv_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    _need_rank(shape, 4)
+    kernel = _pair(attrs["kernel"], "kernel")
+    for key in ("stride", "pad", "dilate"):
+        _pair(attrs[key], key)
+    if min(kernel) < 1 or min(attrs["stride"]) < 1 or min(attrs["dilate"]) < 1:
+        raise AttrProblem(
+            f"kernel {kernel}, stride {attrs['stride']} and dilate {attrs['dilate']} must be >= 1"
+        )
+    if min(attrs["pad"]) < 0:
+        raise AttrProblem(f"attribute 'pad' = {attrs['pad']} must be >= 0")
+    groups, filters = attrs["num_group"], attrs["num_filter"]
+    if groups < 1 or filters < 1 or shape[1] % groups or filters % groups:
+        raise AttrProblem(
+            f"num_group = {groups} must divide input channels {shape[1]} "
+            f"and num_filter = {filters}"
+        )
+    oh, ow = conv_output_hw(attrs, shape[2], shape[3])
+    if oh < 1 or ow < 1:
+        raise AttrProblem(
+            f"kernel {kernel} (dilate {attrs['dilate']}, pad {attrs['pad']}) "
+            f"is larger than the input {shape[2]}x{shape[3]}"
+        )
+    return (shape[0], filters, oh, ow)
+
+
+CONVOLUTION = OpSchema(
+    attrs={
+        "kernel": Attr("tuple"),
+        "num_filter": Attr("int"),
+        "stride": Attr("tuple", (1, 1)),
+        "pad": Attr("tuple", (0, 0)),
+        "dilate": Attr("tuple", (1, 1)),
+        "num_group": Attr("int", 1),
+        "no_bias": Attr("bool", False),
+        "act": FUSED_ACT,
+    },
+    infer=_conv_infer,
+    params=lambda a: ["weight"] if a["no_bias"] else ["weight", "bias"],
+    param_shapes=lambda a, s: {
+        "weight": (a["num_filter"], s[1] // a["num_group"], *a["kernel"]),
+        "bias": (a["num_filter"],),
+    },
+)
+
+# ---- FullyConnected --------------------------------------------------------------
+
+
+def _fc_features(attrs: dict, shape: Shape) -> int:
+    return math.prod(shape[1:]) if attrs["flatten"] else shape[-1]
+
+
+def _fc_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    if attrs["num_hidden"] < 1:
+        raise AttrProblem(f"attribute 'num_hidden' = {attrs['num_hidden']} must be >= 1")
+    if attrs["flatten"]:
+        return (shape[0], attrs["num_hidden"])
+    return (*shape[:-1], attrs["num_hidden"])
+
+
+FULLY_CONNECTED = OpSchema(
+    attrs={
+        "num_hidden": Attr("int"),
+        "no_bias": Attr("bool", False),
+        "flatten": Attr("bool", True),
+        "act": FUSED_ACT,
+    },
+    infer=_fc_infer,
+    params=lambda a: ["weight"] if a["no_bias"] else ["weight", "bias"],
+    param_shapes=lambda a, s: {
+        "weight": (a["num_hidden"], _fc_features(a, s)),
+        "bias": (a["num_hidden"],),
+    },
+)
+
+# ---- Pooling ---------------------------------------------------------------------
+
+
+def pool_geometry(attrs: dict, shape: Shape) -> tuple[tuple, tuple, tuple, tuple]:
+    """(kernel, stride, pad, output hw) with global pooling and conventions applied."""
+    height, width = shape[2], shape[3]
+    if attrs["global_pool"]:
+        return (height, width), (1, 1), (0, 0), (1, 1)
+    kernel = _pair(attrs["kernel"], "kernel")
+    stride = _pair(attrs["stride"], "stride")
+    pad = _pair(attrs["pad"], "pad")
+    if min(kernel) < 1 or min(stride) < 1 or min(pad) < 0:
+        raise AttrProblem(f"kernel {kernel} and stride {stride} must be >= 1, pad {pad} >= 0")
+    out = []
+    for size, k, s, p in zip((height, width), kernel, stride, pad, strict=True):
+        if size + 2 * p < k:
+            raise AttrProblem(f"kernel {kernel} is larger than the padded input {height}x{width}")
+        span = size + 2 * p - k
+        out.append(
+            -(-span // s) + 1 if attrs["pooling_convention"] == "full" else span // s + 1
+        )
+    return kernel, stride, pad, tuple(out)
+
+
+def _pool_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    _need_rank(shape, 4)
+    if not attrs["global_pool"] and not attrs["kernel"]:
+        raise AttrProblem("attribute 'kernel' is required unless global_pool is set")
+    _, _, _, (oh, ow) = pool_geometry(attrs, shape)
+    return (shape[0], shape[1], oh, ow)
+
+
+POOLING = OpSchema(
+    attrs={
+        "kernel": Attr("tuple", ()),
+        "pool_type": Attr("str", "max", ("max", "avg")),
+        "global_pool": Attr("bool", False),
+        "pooling_convention": Attr("str", "valid", ("valid", "full")),
+        "stride": Attr("tuple", (1, 1)),
+        "pad": Attr("tuple", (0, 0)),
+        "count_include_pad": Attr("bool", True),
+    },
+    infer=_pool_infer,
+)
+
+# ---- Elementwise and shape-only ops ----------------------------------------------
+
+
+def _same(attrs: dict, shapes: list[Shape]) -> Shape:
+    return shapes[0]
+
+
+def _channels_param(attrs: dict, shape: Shape) -> int:
+    if len(shape) < 2:
+        raise AttrProblem("input needs a channel axis (axis 1)")
+    return shape[1]
+
+
+def _add_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if len(shapes) != 2 or shapes[0] != shapes[1]:
+        raise AttrProblem("elemwise_add needs two inputs of the same shape")
+    return shapes[0]
+
+
+def _concat_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if attrs["dim"] != 1:
+        raise AttrProblem(f"attribute 'dim' = {attrs['dim']}: only channel concat (1) is supported")
+    if len(shapes) != attrs["num_args"]:
+        raise AttrProblem(f"num_args = {attrs['num_args']} but {len(shapes)} inputs given")
+    first = shapes[0]
+    for shape in shapes[1:]:
+        if len(shape) != len(first) or shape[:1] != first[:1] or shape[2:] != first[2:]:
+            raise AttrProblem("inputs differ outside the concat axis 1")
+    return (first[0], sum(s[1] for s in shapes), *first[2:])
+
+
+def _flatten_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    return (shape[0], math.prod(shape[1:]))
+
+
+def _softmax_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    if len(shape) != 2:
+        raise AttrProblem(f"softmax is supported on 2-D (N, classes) inputs, got {len(shape)}-D")
+    return shape
+
+
+def _bn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if attrs["axis"] != 1:
+        raise AttrProblem(f"attribute 'axis' = {attrs['axis']}: only the channel axis 1 is supported")
+    _channels_param(attrs, shapes[0])
+    return shapes[0]
+
+
+def _lrn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    _need_rank(shapes[0], 4)
+    if attrs["nsize"] < 1 or attrs["nsize"] % 2 == 0:
+        raise AttrProblem(f"attribute 'nsize' = {attrs['nsize']} must be odd and >= 1")
+    return shapes[0]
+
+
+SCHEMAS: dict[str, OpSchema] = {
+    "Convolution": CONVOLUTION,
+    "FullyConnected": FULLY_CONNECTED,
+    "Pooling": POOLING,
+    "Activation": OpSchema(attrs={"act_type": Attr("str", choices=ACTIVATIONS)}, infer=_same),
+    "BatchNorm": OpSchema(
+        attrs={
+            "eps": Attr("float", 1e-3),
+            "momentum": Attr("float", 0.9),
+            "fix_gamma": Attr("bool", True),
+            "use_global_stats": Attr("bool", False),
+            "axis": Attr("int", 1),
+        },
+        infer=_bn_infer,
+        params=lambda a: ["gamma", "beta", "moving_mean", "moving_var"],
+        param_shapes=lambda a, s: {
+            k: (_channels_param(a, s),) for k in ("gamma", "beta", "moving_mean", "moving_var")
+        },
+    ),
+    # Internal: y = act(x * scale[c] + shift[c]); what a BatchNorm becomes at inference.
+    "ScaleShift": OpSchema(
+        attrs={"act": FUSED_ACT},
+        infer=_same,
+        params=lambda a: ["scale", "shift"],
+        param_shapes=lambda a, s: {"scale": (s[1],), "shift": (s[1],)},
+    ),
+    "LRN": OpSchema(
+        attrs={
+            "nsize": Attr("int"),
+            "alpha": Attr("float", 1e-4),
+            "beta": Attr("float", 0.75),
+            "knorm": Attr("float", 2.0),
+        },
+        infer=_lrn_infer,
+    ),
+    "Concat": OpSchema(
+        attrs={"num_args": Attr("int"), "dim": Attr("int", 1)}, infer=_concat_infer, data_inputs=-1
+    ),
+    "elemwise_add": OpSchema(attrs={"act": FUSED_ACT}, infer=_add_infer, data_inputs=2),
+    "Flatten": OpSchema(attrs={}, infer=_flatten_infer),
+    "Dropout": OpSchema(attrs={"p": Attr("float", 0.5)}, infer=_same),
+    "_copy": OpSchema(attrs={}, infer=_same),
+    "SoftmaxOutput": OpSchema(attrs={}, infer=_softmax_infer),
+    "softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_softmax_infer),
+}
