@@ -43,7 +43,7 @@ class Graph:
     output_name: str = ""
 
     def copy(self) -> Graph:
-        """Nodes and attributes are copied; constant arrays are shared (passes replace, never mutate)."""
+        """Nodes are copied; constant arrays are shared (passes replace them, never mutate)."""
         clone = copy.copy(self)
         clone.nodes = [copy.deepcopy(n) for n in self.nodes]
         clone.constants = dict(self.constants)

@@ -67,8 +67,7 @@ def _conv_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     groups, filters = attrs["num_group"], attrs["num_filter"]
     if groups < 1 or filters < 1 or shape[1] % groups or filters % groups:
         raise AttrProblem(
-            f"num_group = {groups} must divide input channels {shape[1]} "
-            f"and num_filter = {filters}"
+            f"num_group = {groups} must divide input channels {shape[1]} and num_filter = {filters}"
         )
     oh, ow = conv_output_hw(attrs, shape[2], shape[3])
     if oh < 1 or ow < 1:
@@ -147,9 +146,7 @@ def pool_geometry(attrs: dict, shape: Shape) -> tuple[tuple, tuple, tuple, tuple
         if size + 2 * p < k:
             raise AttrProblem(f"kernel {kernel} is larger than the padded input {height}x{width}")
         span = size + 2 * p - k
-        out.append(
-            -(-span // s) + 1 if attrs["pooling_convention"] == "full" else span // s + 1
-        )
+        out.append(-(-span // s) + 1 if attrs["pooling_convention"] == "full" else span // s + 1)
     return kernel, stride, pad, tuple(out)
 
 
@@ -220,7 +217,9 @@ def _softmax_infer(attrs: dict, shapes: list[Shape]) -> Shape:
 
 def _bn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if attrs["axis"] != 1:
-        raise AttrProblem(f"attribute 'axis' = {attrs['axis']}: only the channel axis 1 is supported")
+        raise AttrProblem(
+            f"attribute 'axis' = {attrs['axis']}: only the channel axis 1 is supported"
+        )
     _channels_param(attrs, shapes[0])
     return shapes[0]
 

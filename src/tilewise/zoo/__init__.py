@@ -20,7 +20,14 @@ BUILDERS: dict[str, Callable[..., Graph]] = {
     **{f"vgg-{n}": partial(vgg, n) for n in LAYERS},
     **{f"resnet-{n}": partial(resnet, n) for n in UNITS},
 }
-BENCHMARK_NETWORKS = ("alexnet", "vgg-16", "inception-bn", "inception-v3", "resnet-50", "resnet-152")
+BENCHMARK_NETWORKS = (
+    "alexnet",
+    "vgg-16",
+    "inception-bn",
+    "inception-v3",
+    "resnet-50",
+    "resnet-152",
+)
 
 
 def names() -> list[str]:

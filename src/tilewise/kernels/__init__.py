@@ -1,0 +1,1 @@
+"""Pure array kernels (Numba and BLAS); no graph knowledge."""

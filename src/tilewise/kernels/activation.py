@@ -1,0 +1,100 @@
+"""Activation codes shared by every fused epilogue, and the standalone kernels."""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+NONE, RELU, SIGMOID, TANH, SOFTRELU = 0, 1, 2, 3, 4
+CODES = {None: NONE, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH, "softrelu": SOFTRELU}
+
+
+@njit(inline="always")
+def apply_act(value, act):
+    if act == RELU:
+        return value if value > 0.0 else np.float32(0.0)
+    if act == SIGMOID:
+        return np.float32(1.0 / (1.0 + math.exp(-value)))
+    if act == TANH:
+        return np.float32(math.tanh(value))
+    if act == SOFTRELU:
+        # log(1 + e^x) without overflow for large x
+        return np.float32(max(value, 0.0) + math.log1p(math.exp(-abs(value))))
+    return value
+
+
+@njit(parallel=True, cache=True)
+def bias_act(y, bias, act):
+    """y[n, k, :] = act(y[n, k, :] + bias[k]) in place; y is (N, K, P)."""
+    n_images, channels, size = y.shape
+    for job in prange(n_images * channels):
+        n = job // channels
+        k = job - n * channels
+        b = bias[k]
+        row = y[n, k]
+        for p in range(size):
+            row[p] = apply_act(row[p] + b, act)
+
+
+@njit(parallel=True, cache=True)
+def scatter_bias_act(src, dst, bias, act):
+    """dst[i, k, :] = act(src[k, i*P:(i+1)*P] + bias[k]); undoes batching of GEMM columns."""
+    n_images, channels, size = dst.shape
+    for job in prange(n_images * channels):
+        i = job // channels
+        k = job - i * channels
+        b = bias[k]
+        start = i * size
+        for p in range(size):
+            dst[i, k, p] = apply_act(src[k, start + p] + b, act)
+
+
+@njit(parallel=True, cache=True)
+def scale_shift_act(x, scale, shift, out, act):
+    """out[n, c, :] = act(x[n, c, :] * scale[c] + shift[c]): inference BatchNorm."""
+    n_images, channels, size = x.shape
+    for job in prange(n_images * channels):
+        n = job // channels
+        c = job - n * channels
+        s, t = scale[c], shift[c]
+        for p in range(size):
+            out[n, c, p] = apply_act(x[n, c, p] * s + t, act)
+
+
+@njit(parallel=True, cache=True)
+def add_act(a, b, out, act):
+    """out = act(a + b) on (N, R, P) arrays."""
+    n_images, rows, size = a.shape
+    for job in prange(n_images * rows):
+        n = job // rows
+        r = job - n * rows
+        for p in range(size):
+            out[n, r, p] = apply_act(a[n, r, p] + b[n, r, p], act)
+
+
+@njit(parallel=True, cache=True)
+def act_only(x, out, act):
+    """out = act(x) on (N, R, P) arrays."""
+    n_images, rows, size = x.shape
+    for job in prange(n_images * rows):
+        n = job // rows
+        r = job - n * rows
+        for p in range(size):
+            out[n, r, p] = apply_act(x[n, r, p], act)
+
+
+@njit(cache=True)
+def softmax_rows(x, out):
+    """Numerically stable softmax along the last axis of a 2-D array."""
+    for n in range(x.shape[0]):
+        top = x[n, 0]
+        for k in range(1, x.shape[1]):
+            top = max(top, x[n, k])
+        total = 0.0
+        for k in range(x.shape[1]):
+            e = math.exp(x[n, k] - top)
+            out[n, k] = e
+            total += e
+        inv = 1.0 / total
+        for k in range(x.shape[1]):
+            out[n, k] = out[n, k] * inv

@@ -1,0 +1,38 @@
+"""im2col: unfold input patches into GEMM columns, several images side by side."""
+
+from numba import njit, prange
+
+
+@njit(parallel=True, cache=True)
+def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
+    """x: (B, C, H, W) -> col: (C*kh*kw, B*oh*ow); zero where the window leaves the input."""
+    n_images, channels, height, width = x.shape
+    plane = oh * ow
+    for job in prange(n_images * channels):
+        i = job // channels
+        c = job - i * channels
+        for r in range(kh):
+            for s in range(kw):
+                row = col[(c * kh + r) * kw + s]
+                dx = s * dw - pw
+                # output columns whose input x lies inside [0, width)
+                lo = 0
+                while lo < ow and lo * sw + dx < 0:
+                    lo += 1
+                hi = ow
+                while hi > lo and (hi - 1) * sw + dx >= width:
+                    hi -= 1
+                for y in range(oh):
+                    iy = y * sh - ph + r * dh
+                    base = i * plane + y * ow
+                    if iy < 0 or iy >= height:
+                        for xo in range(ow):
+                            row[base + xo] = 0.0
+                        continue
+                    src = x[i, c, iy]
+                    for xo in range(lo):
+                        row[base + xo] = 0.0
+                    for xo in range(lo, hi):
+                        row[base + xo] = src[xo * sw + dx]
+                    for xo in range(hi, ow):
+                        row[base + xo] = 0.0

@@ -1,0 +1,1 @@
+"""Operators: created once (weights packed), then run on preallocated arrays only."""

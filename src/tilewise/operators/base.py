@@ -1,0 +1,29 @@
+"""What every operator offers to the planner and the runtime."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Operator:
+    """Created once for fixed shapes; `run` touches only the arrays it is given.
+
+    `inplace`: the output may share the first input's buffer.
+    `alias`: the output is a view of the first input (no work at all).
+    `scratch`: float32 elements of workspace `run` needs.
+    """
+
+    inplace = False
+    alias = False
+    scratch = 0
+    algorithm = ""
+    reason = ""
+    flops = 0
+
+    def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
+        raise NotImplementedError
+
+
+def as_rows(array: np.ndarray) -> np.ndarray:
+    """(N, C, ...) view as (N, C, P) for per-channel kernels."""
+    return array.reshape(array.shape[0], array.shape[1], -1)

@@ -1,0 +1,19 @@
+"""Convolution operator: holds the algorithm chosen for this layer and its packed weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.operators.base import Operator
+
+
+class Conv2d(Operator):
+    def __init__(self, implementation, algorithm: str, reason: str) -> None:
+        self.impl = implementation
+        self.algorithm = algorithm
+        self.reason = reason
+        self.scratch = implementation.scratch
+        self.flops = implementation.flops
+
+    def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
+        self.impl.run(inputs[0], out, scratch)

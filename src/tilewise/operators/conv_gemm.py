@@ -1,0 +1,90 @@
+"""The plain convolution path: direct GEMM for 1x1 stride 1, im2col + GEMM otherwise.
+
+Images are processed in chunks whose columns sit side by side in one GEMM, so small
+feature maps (7x7 at batch 16) still make one large product instead of many thin ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.kernels.activation import CODES, NONE, bias_act, scatter_bias_act
+from tilewise.kernels.im2col import im2col
+
+TARGET_COLUMNS = 3136  # GEMM width per chunk: one 56x56 map, or several smaller ones
+
+
+def images_per_chunk(batch: int, plane: int) -> int:
+    return max(1, min(batch, TARGET_COLUMNS // plane))
+
+
+class GemmConvolution:
+    """Shared by both GEMM algorithms; `direct` skips im2col (1x1, stride 1, no padding)."""
+
+    def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape, direct: bool):
+        batch, channels, _, _ = in_shape
+        _, filters, oh, ow = out_shape
+        self.groups = attrs["num_group"]
+        self.direct = direct
+        self.geometry = (
+            *attrs["kernel"],
+            *attrs["stride"],
+            *attrs["pad"],
+            *attrs["dilate"],
+            oh,
+            ow,
+        )
+        # GEMM panel per group: (filters/groups, channels/groups * kh * kw)
+        self.weight = np.ascontiguousarray(weight.reshape(self.groups, filters // self.groups, -1))
+        self.bias = np.zeros(filters, np.float32) if bias is None else bias.astype(np.float32)
+        self.act = CODES[attrs.get("act")]
+        self.epilogue = bias is not None or self.act != NONE
+        self.plane = oh * ow
+        self.chunk = images_per_chunk(batch, self.plane)
+        # One image, one group, stride-1 1x1: the input already is the GEMM's right operand.
+        self.zero_copy = direct and self.chunk == 1 and self.groups == 1
+        depth = self.weight.shape[2]
+        columns = self.chunk * self.plane
+        self.col_size = 0 if self.zero_copy else self.groups * depth * columns
+        self.tmp_size = 0 if self.chunk == 1 else filters * columns
+        self.scratch = self.col_size + self.tmp_size
+        self.flops = 2 * batch * filters * self.plane * depth
+
+    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+        batch, filters = out.shape[0], out.shape[1]
+        out3 = out.reshape(batch, filters, self.plane)
+        if self.zero_copy:
+            np.matmul(self.weight[0], x.reshape(batch, x.shape[1], -1), out=out3)
+            if self.epilogue:
+                bias_act(out3, self.bias, self.act)
+            return
+        groups, kpg, depth = self.weight.shape
+        cpg = x.shape[1] // groups
+        for start in range(0, batch, self.chunk):
+            count = min(self.chunk, batch - start)
+            columns = count * self.plane
+            images = x[start : start + count]
+            cols = scratch[: groups * depth * columns].reshape(groups, depth, columns)
+            if count == 1:
+                target = out3[start].reshape(groups, kpg, self.plane)
+            else:
+                tmp = scratch[self.col_size : self.col_size + filters * columns]
+                target = tmp.reshape(groups, kpg, columns)
+            for g in range(groups):
+                part = images[:, g * cpg : (g + 1) * cpg]
+                if self.direct:
+                    channels_first = part.reshape(count, cpg, -1).transpose(1, 0, 2)
+                    np.copyto(cols[g].reshape(cpg, count, self.plane), channels_first)
+                else:
+                    im2col(part, cols[g], *self.geometry)
+                np.matmul(self.weight[g], cols[g], out=target[g])
+            if count == 1:
+                if self.epilogue:
+                    bias_act(out3[start : start + 1], self.bias, self.act)
+            else:
+                scatter_bias_act(
+                    target.reshape(filters, columns),
+                    out3[start : start + count],
+                    self.bias,
+                    self.act,
+                )

@@ -1,0 +1,24 @@
+"""FullyConnected: one BLAS GEMM against the weight as stored, then bias and activation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.kernels.activation import CODES, NONE, bias_act
+from tilewise.operators.base import Operator
+
+
+class FullyConnected(Operator):
+    def __init__(self, attrs: dict, weight: np.ndarray, bias: np.ndarray | None, batch: int):
+        self.weight_t = np.ascontiguousarray(weight, np.float32).T  # BLAS reads it transposed
+        self.bias = np.zeros(weight.shape[0], np.float32) if bias is None else bias.copy()
+        self.act = CODES[attrs.get("act")]
+        self.needs_epilogue = bias is not None or self.act != NONE
+        self.flops = 2 * batch * weight.size
+        self.algorithm = "gemm"
+
+    def run(self, inputs, out, scratch):
+        rows = out.reshape(-1, out.shape[-1])  # flatten=False applies to the last axis only
+        np.matmul(inputs[0].reshape(rows.shape[0], -1), self.weight_t, out=rows)
+        if self.needs_epilogue:
+            bias_act(rows.reshape(rows.shape[0], rows.shape[1], 1), self.bias, self.act)

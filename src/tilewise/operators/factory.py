@@ -1,0 +1,45 @@
+"""Create the operator for one graph node: unpack its attributes and constants, pack weights."""
+
+from __future__ import annotations
+
+from tilewise.ir.graph import Graph, Node
+from tilewise.ir.verify import split_inputs
+from tilewise.operators import dense, elementwise, pool
+from tilewise.operators.base import Operator
+from tilewise.operators.conv2d import Conv2d
+from tilewise.plan.select import select_convolution
+
+
+def create_operator(node: Node, graph: Graph, shapes: dict, algo: str) -> Operator:
+    attrs = node.typed
+    data, param_names = split_inputs(node, attrs)
+    params = [graph.constants[name] for name in param_names]
+    in_shape = shapes[data[0]]
+    op = node.op
+    if op == "Convolution":
+        choice, reason = select_convolution(attrs, in_shape, algo)
+        bias = params[1] if len(params) > 1 else None
+        impl = choice.create(attrs, params[0], bias, in_shape, shapes[node.output])
+        return Conv2d(impl, choice.name, reason)
+    if op == "FullyConnected":
+        bias = params[1] if len(params) > 1 else None
+        return dense.FullyConnected(attrs, params[0], bias, in_shape[0])
+    if op == "Pooling":
+        return pool.Pooling(attrs, in_shape)
+    if op == "LRN":
+        return pool.LRN(attrs)
+    if op == "BatchNorm":
+        return elementwise.ScaleShift(attrs, *elementwise.batchnorm_scale_shift(attrs, *params))
+    if op == "ScaleShift":
+        return elementwise.ScaleShift(attrs, *params)
+    if op == "Activation":
+        return elementwise.Activation(attrs["act_type"])
+    if op == "elemwise_add":
+        return elementwise.Add(attrs)
+    if op in ("SoftmaxOutput", "softmax"):
+        return elementwise.Softmax()
+    if op in ("Flatten", "Dropout", "_copy"):
+        return elementwise.Flatten()
+    if op == "Concat":
+        return elementwise.Concat()
+    raise AssertionError(f"no operator for {op}; verify() should have rejected it")

@@ -1,0 +1,1 @@
+"""Graph rewrites, one per file, run in the order of `pipeline.DEFAULT_PASSES`."""

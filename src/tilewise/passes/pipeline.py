@@ -1,0 +1,33 @@
+"""The ordered list of passes; the graph is verified again after each one that rewrote it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from tilewise.ir.graph import Graph
+from tilewise.ir.verify import infer_shapes
+from tilewise.passes.batchnorm_to_scale_shift import batchnorm_to_scale_shift
+from tilewise.passes.drop_identity import drop_identity
+from tilewise.passes.fold_batchnorm import fold_batchnorm
+from tilewise.passes.fuse_activation import fuse_activation
+
+Pass = Callable[[Graph], int]
+DEFAULT_PASSES: tuple[Pass, ...] = (
+    drop_identity,
+    fold_batchnorm,
+    batchnorm_to_scale_shift,
+    fuse_activation,
+)
+log = logging.getLogger("tilewise.passes")
+
+
+def run_passes(graph: Graph, passes: Sequence[Pass] = DEFAULT_PASSES, batch_size: int = 1) -> Graph:
+    """Rewrite a copy of `graph`; the caller's graph is left as it was."""
+    graph = graph.copy()
+    for rewrite in passes:
+        changed = rewrite(graph)
+        log.info("%s: %d rewrite(s)", rewrite.__name__, changed)
+        if changed:
+            infer_shapes(graph, batch_size)
+    return graph

@@ -1,0 +1,1 @@
+"""Planning: algorithm selection per layer and buffer assignment by liveness."""

@@ -1,0 +1,68 @@
+"""Buffer assignment by liveness: a value's buffer is reused once its last reader has run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass
+class StepIO:
+    inputs: list[str]
+    output: str
+    inplace: bool  # output may take the first input's buffer when that input dies here
+    alias: bool  # output is a view of the first input
+
+
+def assign_buffers(
+    steps: list[StepIO], shapes: dict[str, tuple], graph_input: str, graph_output: str
+) -> tuple[dict[str, int], list[int]]:
+    """Map each value to a buffer index; returns (value -> buffer, buffer sizes in elements)."""
+    root: dict[str, str] = {graph_input: graph_input}
+    last_use: dict[str, int] = {}
+    for i, step in enumerate(steps):
+        root[step.output] = root[step.inputs[0]] if step.alias else step.output
+        for name in step.inputs:
+            last_use[root[name]] = i
+    last_use[root[graph_output]] = math.inf
+
+    buffer_of: dict[str, int] = {}
+    sizes: list[int] = []
+    free: list[int] = []
+    for i, step in enumerate(steps):
+        if step.alias:
+            if step.inputs[0] in buffer_of:
+                buffer_of[step.output] = buffer_of[step.inputs[0]]
+            continue
+        size = math.prod(shapes[step.output])
+        first = root[step.inputs[0]] if step.inputs else None
+        reuse_input = (
+            step.inplace
+            and first is not None
+            and first != graph_input
+            and last_use.get(first) == i
+            and step.inputs.count(step.inputs[0]) == 1
+            and sizes[buffer_of[first]] >= size
+        )
+        if reuse_input:
+            buffer_of[step.output] = buffer_of[first]
+        else:
+            fits = [b for b in free if sizes[b] >= size]
+            if fits:
+                chosen = min(fits, key=lambda b: sizes[b])
+                free.remove(chosen)
+            elif free:  # grow the largest free buffer rather than adding one
+                chosen = max(free, key=lambda b: sizes[b])
+                free.remove(chosen)
+                sizes[chosen] = size
+            else:
+                chosen = len(sizes)
+                sizes.append(size)
+            buffer_of[step.output] = chosen
+        released = {root[n] for n in step.inputs if last_use.get(root[n]) == i}
+        for value in released:
+            if value == graph_input or value not in buffer_of:
+                continue
+            if buffer_of[value] != buffer_of[step.output]:
+                free.append(buffer_of[value])
+    return buffer_of, sizes

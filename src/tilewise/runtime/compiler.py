@@ -1,0 +1,67 @@
+"""load -> verify -> passes -> select -> pack -> allocate: a graph becomes a CompiledModel."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from tilewise.errors import TilewiseError
+from tilewise.ir.graph import Graph
+from tilewise.ir.verify import infer_shapes
+from tilewise.operators.factory import create_operator
+from tilewise.passes.pipeline import DEFAULT_PASSES, Pass, run_passes
+from tilewise.plan.memory import StepIO, assign_buffers
+from tilewise.plan.select import check_algo
+from tilewise.runtime.model import CompiledModel, Step
+from tilewise.runtime.threads import set_threads
+
+
+def compile_graph(
+    graph: Graph,
+    batch_size: int = 1,
+    threads: int | None = None,
+    algo: str = "auto",
+    passes: Sequence[Pass] | None = None,
+) -> CompiledModel:
+    """Compile `graph` for one batch size; weights are packed and buffers allocated here, once.
+
+    `passes=None` runs the default pipeline; `passes=[]` runs the graph as written.
+    """
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise TilewiseError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_algo(algo)
+    threads = set_threads(threads)
+    infer_shapes(graph, batch_size)
+    graph = run_passes(graph, DEFAULT_PASSES if passes is None else passes, batch_size)
+    shapes = infer_shapes(graph, batch_size)
+
+    steps = [
+        Step(n.name, n.op, create_operator(n, graph, shapes, algo), n.inputs, n.output)
+        for n in graph.nodes
+    ]
+    data_inputs = [[i for i in s.inputs if i in shapes] for s in steps]
+    io = [
+        StepIO(ins, s.output, s.operator.inplace, s.operator.alias)
+        for s, ins in zip(steps, data_inputs, strict=True)
+    ]
+    buffer_of, sizes = assign_buffers(io, shapes, graph.input_name, graph.output_name)
+    buffers = [np.empty(size, np.float32) for size in sizes]
+    views = {}
+    for value, index in buffer_of.items():
+        views[value] = buffers[index][: math.prod(shapes[value])].reshape(shapes[value])
+    for step, ins in zip(steps, data_inputs, strict=True):
+        step.inputs = ins
+    scratch = np.empty(max([s.operator.scratch for s in steps] + [1]), np.float32)
+    return CompiledModel(
+        graph.name,
+        steps,
+        shapes,
+        views,
+        graph.input_name,
+        graph.output_name,
+        scratch,
+        threads,
+        algo,
+    )

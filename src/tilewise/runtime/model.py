@@ -1,0 +1,126 @@
+"""The compiled model: steps bound to preallocated buffers; calling it only runs kernels."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from tilewise.errors import InputError
+from tilewise.operators.base import Operator
+from tilewise.runtime.threads import set_threads
+
+
+@dataclass
+class Step:
+    name: str
+    op: str
+    operator: Operator
+    inputs: list[str]
+    output: str
+
+
+class CompiledModel:
+    """`model(x)` for x of shape (batch_size, *input_shape), float32; returns a new array."""
+
+    def __init__(
+        self,
+        name: str,
+        steps: list[Step],
+        shapes: dict,
+        views: dict,
+        input_name: str,
+        output_name: str,
+        scratch: np.ndarray,
+        threads: int,
+        algo: str,
+    ) -> None:
+        self.name = name
+        self.steps = steps
+        self.shapes = shapes
+        self.input_name = input_name
+        self.output_name = output_name
+        self.input_shape = shapes[input_name]
+        self.output_shape = shapes[output_name]
+        self.batch_size = self.input_shape[0]
+        self.threads = threads
+        self.algo = algo
+        self._views = views  # value -> array, or None where the value is the caller's input
+        self._scratch = scratch
+        self._work = [s for s in steps if not s.operator.alias]
+        self._args = [[views.get(n) for n in s.inputs] for s in self._work]
+        self._outs = [views[s.output] for s in self._work]
+        self._input_slots = [
+            (i, j) for i, args in enumerate(self._args) for j, a in enumerate(args) if a is None
+        ]
+
+    def _check(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray):
+            raise InputError(f"{self.name}: input must be a numpy array, got {type(x).__name__}")
+        if x.dtype != np.float32:
+            raise InputError(
+                f"{self.name}: input dtype must be float32, got {x.dtype}"
+                " (convert with x.astype(np.float32))"
+            )
+        if x.shape != self.input_shape:
+            raise InputError(
+                f"{self.name}: input shape must be {self.input_shape} "
+                f"(compiled for batch {self.batch_size}), got {x.shape}"
+            )
+        return np.ascontiguousarray(x)
+
+    def _bind(self, x: np.ndarray) -> None:
+        for i, j in self._input_slots:
+            name = self._work[i].inputs[j]
+            self._args[i][j] = x.reshape(self.shapes[name])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = self._check(x)
+        set_threads(self.threads)
+        self._bind(x)
+        scratch = self._scratch
+        for step, args, out in zip(self._work, self._args, self._outs, strict=True):
+            step.operator.run(args, out, scratch)
+        result = self._views.get(self.output_name)
+        return (x if result is None else result).reshape(self.output_shape).copy()
+
+    def profile(self, x: np.ndarray, repeat: int = 3) -> list[dict]:
+        """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s."""
+        x = self._check(x)
+        set_threads(self.threads)
+        self._bind(x)
+        best = [math.inf] * len(self._work)
+        for _ in range(repeat):
+            for i, (step, args, out) in enumerate(
+                zip(self._work, self._args, self._outs, strict=True)
+            ):
+                start = time.perf_counter()
+                step.operator.run(args, out, self._scratch)
+                best[i] = min(best[i], time.perf_counter() - start)
+        rows = []
+        for step, seconds in zip(self._work, best, strict=True):
+            row = self.describe(step)
+            row["seconds"] = seconds
+            row["gflops"] = step.operator.flops / seconds / 1e9 if step.operator.flops else 0.0
+            rows.append(row)
+        return rows
+
+    def describe(self, step: Step) -> dict:
+        return {
+            "name": step.name,
+            "op": step.op,
+            "output_shape": self.shapes[step.output],
+            "algorithm": step.operator.algorithm,
+            "reason": step.operator.reason,
+            "flops": step.operator.flops,
+        }
+
+    def layers(self) -> list[dict]:
+        """Every step with its algorithm and the reason it was chosen."""
+        return [self.describe(s) for s in self.steps]
+
+    @property
+    def flops(self) -> int:
+        return sum(s.operator.flops for s in self.steps)

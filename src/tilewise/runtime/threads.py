@@ -1,0 +1,33 @@
+"""One setting for every pool: Numba's and BLAS's, so they never oversubscribe the cores."""
+
+from __future__ import annotations
+
+import os
+
+import numba
+from threadpoolctl import threadpool_limits
+
+from tilewise.errors import TilewiseError
+
+_current: int | None = None
+
+
+def default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Apply `threads` (default: the number of cores) to Numba and BLAS; returns it."""
+    global _current
+    threads = default_threads() if threads is None else threads
+    if not isinstance(threads, int) or threads < 1:
+        raise TilewiseError(f"threads must be a positive integer, got {threads!r}")
+    threads = min(threads, numba.config.NUMBA_NUM_THREADS)
+    if threads != _current:
+        threadpool_limits(limits=threads)
+        _current = threads
+    numba.set_num_threads(threads)  # per calling thread in Numba, so always applied
+    return threads
