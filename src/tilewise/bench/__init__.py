@@ -1,0 +1,1 @@
+"""Benchmarks: MXNet benchmark_score's measurement, machine description, tables."""

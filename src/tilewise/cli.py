@@ -1,0 +1,210 @@
+"""tilewise command line: bench | profile | networks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+
+DEFAULT_NETWORK = "resnet-50"
+DEFAULT_BATCHES = "1,2,4,8,16,32"
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line, exit status 2."""
+
+
+def _batch_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise CliError(f"--batch-sizes must be comma-separated positive integers, got '{text}'")
+    return sizes
+
+
+def _networks(text: str) -> list[str]:
+    from tilewise import zoo
+
+    chosen = list(zoo.BENCHMARK_NETWORKS) if text == "all" else text.split(",")
+    unknown = [n for n in chosen if n not in zoo.BUILDERS]
+    if unknown:
+        raise CliError(
+            f"unknown network(s) {', '.join(unknown)}; choose from: all, {', '.join(zoo.names())}"
+        )
+    return chosen
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _progress(text: str) -> None:
+    end = "\r" if sys.stderr.isatty() else "\n"
+    print(f"\x1b[2K{text}" if sys.stderr.isatty() else text, end=end, file=sys.stderr, flush=True)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from tilewise import zoo
+    from tilewise.bench.cold_start import measure_cold_start
+    from tilewise.bench.machine import describe
+    from tilewise.bench.runner import measure
+    from tilewise.bench.table import format_table
+    from tilewise.plan.select import check_algo
+    from tilewise.runtime.threads import set_threads
+
+    networks, batches = _networks(args.network), _batch_sizes(args.batch_sizes)
+    check_algo(args.algo)
+    threads = set_threads(args.threads)
+    machine = describe(threads)
+    print(
+        f"tilewise {machine['tilewise']} bench: {machine['cpu']} ({machine['machine']}), "
+        f"{machine['cores']} cores, {threads} threads, algo={args.algo}"
+    )
+    print(
+        f"python {machine['python']}, numpy {machine['numpy']}, numba {machine['numba']}, "
+        f"BLAS {machine['blas']}"
+    )
+    rows, results = [], []
+    total = len(networks) * len(batches)
+    started = time.perf_counter()
+    for index, network in enumerate(networks):
+        graph = zoo.get(network)
+        for j, batch in enumerate(batches):
+            done = index * len(batches) + j
+            elapsed = time.perf_counter() - started
+            eta = f", ~{elapsed / done * (total - done):.0f}s left" if done else ""
+            _progress(f"[{done + 1}/{total}] {network} batch {batch}{eta}")
+            m = measure(
+                network, batch, threads, args.algo, args.warmup, args.min_time, args.min_runs, graph
+            )
+            results.append(m)
+            rows.append([network, batch, m.images_per_sec, m.ms_per_batch, m.compile_s,
+                         m.first_call_s, m.runs])  # fmt: skip
+            if args.json:
+                row = {**m.as_row(), **machine, "timestamp": _now()}
+                with open(args.json, "a", encoding="utf-8") as out:
+                    out.write(json.dumps(row) + "\n")
+    _progress("")
+    headers = ["network", "batch", "images/sec", "ms/batch", "compile s", "first call s", "runs"]
+    print(format_table(headers, rows))
+    if not args.no_cold_start:
+        cold = measure_cold_start(networks[0], batches[0], threads, args.algo)
+        print(
+            f"cold start in a new process ({networks[0]}, batch {batches[0]}): "
+            f"{cold['total_s']:.2f} s = import {cold['import_s']:.2f} s + build "
+            f"{cold['build_s']:.2f} s + compile {cold['compile_s']:.2f} s + first batch "
+            f"{cold['first_batch_s']:.2f} s; warm: {results[0].ms_per_batch / 1e3:.3f} s/batch"
+        )
+    if args.json:
+        print(f"rows appended to {args.json}")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import tilewise
+    from tilewise.bench.table import format_table
+
+    (network,) = _networks(args.network)
+    model = tilewise.compile(
+        tilewise.zoo.get(network), batch_size=args.batch_size, threads=args.threads, algo=args.algo
+    )
+    x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(np.float32)
+    model(x)
+    layers = model.profile(x, repeat=args.repeat)
+    total = sum(r["seconds"] for r in layers)
+    rows = [
+        [r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["algorithm"],
+         r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total, r["reason"]]
+        for r in layers
+    ]  # fmt: skip
+    headers = ["layer", "op", "output", "algorithm", "ms", "GFLOP/s", "%", "reason"]
+    print(format_table(headers, rows))
+    print(
+        f"{network} batch {args.batch_size}, {model.threads} threads: {total * 1e3:.2f} ms, "
+        f"{model.flops / total / 1e9:.1f} GFLOP/s overall"
+    )
+    return 0
+
+
+def cmd_networks(args: argparse.Namespace) -> int:
+    from tilewise import zoo
+
+    for name in zoo.names():
+        print(name)
+    return 0
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: UP017
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tilewise", description="Fast CPU inference for convolutional networks."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    bench = sub.add_parser(
+        "bench",
+        help="images/sec per network and batch size (MXNet benchmark_score)",
+        description="Random U(-1, 1) images; warm-up, then timed runs; median time per batch.",
+    )
+    bench.add_argument(
+        "--network",
+        default=DEFAULT_NETWORK,
+        help=f"network(s), comma-separated, or 'all' (default {DEFAULT_NETWORK})",
+    )
+    bench.add_argument("--batch-sizes", default=DEFAULT_BATCHES,
+                       help=f"comma-separated (default {DEFAULT_BATCHES})")  # fmt: skip
+    bench.add_argument("--threads", type=_positive, default=None, help="default: all cores")
+    bench.add_argument("--algo", default="auto", help="convolution algorithm: auto, gemm, ...")
+    bench.add_argument("--warmup", type=int, default=1, help="untimed runs (default 1)")
+    bench.add_argument("--min-time", type=float, default=1.0, help="seconds timed (default 1)")
+    bench.add_argument("--min-runs", type=_positive, default=3, help="timed runs (default 3)")
+    bench.add_argument("--json", metavar="FILE", help="append one JSON row per measurement")
+    bench.add_argument(
+        "--no-cold-start", action="store_true", help="skip the cold-start run in a new process"
+    )
+    bench.set_defaults(func=cmd_bench)
+
+    profile = sub.add_parser("profile", help="per-layer time, algorithm and GFLOP/s")
+    profile.add_argument("network", help="a zoo network")
+    profile.add_argument("--batch-size", type=_positive, default=1)
+    profile.add_argument("--threads", type=_positive, default=None)
+    profile.add_argument("--algo", default="auto")
+    profile.add_argument("--repeat", type=_positive, default=5, help="best of N (default 5)")
+    profile.set_defaults(func=cmd_profile)
+
+    networks = sub.add_parser("networks", help="list the zoo networks")
+    networks.set_defaults(func=cmd_networks)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import tilewise
+
+    try:
+        return args.func(args)
+    except CliError as error:
+        print(f"tilewise: error: {error}", file=sys.stderr)
+        return 2
+    except tilewise.TilewiseError as error:
+        print(f"tilewise: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tilewise: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The command line: bench table and JSON rows, one-line errors with exit status 2."""
+
+import json
+
+import pytest
+
+from tilewise.cli import main
+
+FAST = ["--min-time", "0", "--min-runs", "1", "--warmup", "0"]
+
+
+def test_bench_prints_table_and_appends_json(tmp_path, capsys):
+    out = tmp_path / "rows.jsonl"
+    args = ["bench", "--network", "alexnet", "--batch-sizes", "1,3", "--threads", "1",
+            "--json", str(out), *FAST]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "images/sec" in text and "ms/batch" in text
+    assert "1 threads" in text
+    assert "cold start in a new process (alexnet, batch 1)" in text
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["network"], r["batch_size"], r["threads"]) for r in rows] == [
+        ("alexnet", 1, 1),
+        ("alexnet", 3, 1),
+    ]
+    assert all(r["images_per_sec"] > 0 and r["cpu"] and r["numpy"] for r in rows)
+    assert main([*args, "--no-cold-start"]) == 0
+    assert len(out.read_text().splitlines()) == 4  # appended, not overwritten
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["bench", "--network", "resnet-51"], "unknown network(s) resnet-51; choose from: all"),
+        (["bench", "--batch-sizes", "1,0"], "--batch-sizes must be comma-separated positive"),
+        (["bench", "--batch-sizes", "a"], "--batch-sizes must be comma-separated positive"),
+        (["bench", "--algo", "fastest"], "unknown algo 'fastest'"),
+        (["profile", "nonet"], "unknown network(s) nonet"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tilewise: error: ") and message in err
+    assert "\n" not in err
+
+
+def test_bad_thread_count_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["bench", "--threads", "0"])
+    assert info.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err
+
+
+def test_profile_lists_every_layer_with_algorithm(capsys):
+    assert main(["profile", "alexnet", "--repeat", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "conv1" in text and "im2col-gemm" in text and "GFLOP/s overall" in text

@@ -1,0 +1,71 @@
+"""Buffers planned by liveness, calls that allocate only their result, threads."""
+
+import tracemalloc
+
+import numpy as np
+from graphs import uniform
+
+import tilewise
+from tilewise.plan.memory import StepIO, assign_buffers
+
+
+def test_chain_reuses_two_buffers():
+    shapes = {"x": (1, 10), "a": (1, 10), "b": (1, 10), "c": (1, 10), "d": (1, 10)}
+    steps = [StepIO(["x"], "a", False, False), StepIO(["a"], "b", False, False),
+             StepIO(["b"], "c", False, False), StepIO(["c"], "d", False, False)]  # fmt: skip
+    buffer_of, sizes = assign_buffers(steps, shapes, "x", "d")
+    assert len(sizes) == 2
+    assert buffer_of["a"] == buffer_of["c"] != buffer_of["b"] == buffer_of["d"]
+
+
+def test_inplace_step_takes_its_dying_input_but_never_the_graph_input():
+    shapes = {"x": (1, 4), "a": (1, 4), "b": (1, 4)}
+    steps = [StepIO(["x"], "a", True, False), StepIO(["a"], "b", True, False)]
+    buffer_of, sizes = assign_buffers(steps, shapes, "x", "b")
+    assert sizes == [4]
+    assert buffer_of["a"] == buffer_of["b"]
+
+
+def test_value_with_a_later_reader_is_kept_alive():
+    shapes = {k: (1, 4) for k in "xabc"}
+    steps = [StepIO(["x"], "a", False, False), StepIO(["a"], "b", False, False),
+             StepIO(["b", "a"], "c", False, False)]  # fmt: skip
+    buffer_of, _ = assign_buffers(steps, shapes, "x", "c")
+    assert len({buffer_of["a"], buffer_of["b"], buffer_of["c"]}) == 3
+
+
+def test_resnet_buffers_are_far_fewer_than_layers():
+    model = tilewise.compile(tilewise.zoo.get("resnet-18"))
+    buffers = {id(v.base) for v in model._views.values()}
+    assert len(buffers) <= 4 < len(model.steps)
+
+
+def test_call_allocates_only_its_result():
+    model = tilewise.compile(tilewise.zoo.get("resnet-18"), batch_size=2)
+    x = uniform(np.random.default_rng(0), (2, 3, 224, 224))
+    model(x)
+    tracemalloc.start()
+    model(x)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    result_bytes = 2 * 1000 * 4
+    assert peak < result_bytes + 64 * 1024, peak
+
+
+def test_repeated_calls_give_identical_results_and_fresh_arrays():
+    model = tilewise.compile(tilewise.zoo.get("alexnet"))
+    x = uniform(np.random.default_rng(1), (1, 3, 224, 224))
+    first, second = model(x), model(x)
+    assert first is not second
+    np.testing.assert_array_equal(first, second)
+
+
+def test_thread_setting_reaches_numba_and_blas():
+    import numba
+    from threadpoolctl import threadpool_info
+
+    tilewise.compile(tilewise.zoo.get("resnet-18"), threads=1)
+    assert numba.get_num_threads() == 1
+    assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    tilewise.set_threads(None)
+    assert numba.get_num_threads() == tilewise.runtime.threads.default_threads()
