@@ -88,7 +88,7 @@ def test_wrong_input(x, match, rng):
 @pytest.mark.parametrize("kwargs, match", [
     ({"batch_size": 0}, "batch_size must be a positive integer, got 0"),
     ({"threads": 0}, "threads must be a positive integer, got 0"),
-    ({"algo": "fastest"}, "unknown algo 'fastest'; choose from: auto, gemm"),
+    ({"algo": "fastest"}, "unknown algo 'fastest'; choose from: auto, tune, gemm"),
 ])  # fmt: skip
 def test_bad_compile_arguments(kwargs, match, rng):
     with pytest.raises(tilewise.TilewiseError, match=match):

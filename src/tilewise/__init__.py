@@ -2,9 +2,12 @@
 
 import os
 
-# Numba's OpenMP workers otherwise spin after each kernel and starve OpenBLAS's threads
-# (measured: ResNet-50 7x slower on 2 cores). Must be set before the pool starts.
+# Numba kernels and BLAS calls alternate; each pool's idle threads must sleep, not spin,
+# or they starve the other pool (measured on 2 cores: ResNet-50 7x slower with Numba's
+# OpenMP spinning, Winograd transforms 2x slower with OpenBLAS spinning). Both are read
+# when the pool starts, so OpenBLAS's only takes effect if numpy is imported after tilewise.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # spin 2^4 cycles, then sleep
 
 # ruff: noqa: E402
 

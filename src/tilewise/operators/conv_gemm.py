@@ -10,6 +10,7 @@ import numpy as np
 
 from tilewise.kernels.activation import CODES, NONE, bias_act, scatter_bias_act
 from tilewise.kernels.im2col import im2col
+from tilewise.runtime.gemm import matmul
 
 TARGET_COLUMNS = 3136  # GEMM width per chunk: one 56x56 map, or several smaller ones
 
@@ -54,7 +55,7 @@ class GemmConvolution:
         batch, filters = out.shape[0], out.shape[1]
         out3 = out.reshape(batch, filters, self.plane)
         if self.zero_copy:
-            np.matmul(self.weight[0], x.reshape(batch, x.shape[1], -1), out=out3)
+            matmul(self.weight[0], x.reshape(batch, x.shape[1], -1), out=out3)
             if self.epilogue:
                 bias_act(out3, self.bias, self.act)
             return
@@ -77,7 +78,7 @@ class GemmConvolution:
                     np.copyto(cols[g].reshape(cpg, count, self.plane), channels_first)
                 else:
                     im2col(part, cols[g], *self.geometry)
-                np.matmul(self.weight[g], cols[g], out=target[g])
+                matmul(self.weight[g], cols[g], out=target[g])
             if count == 1:
                 if self.epilogue:
                     bias_act(out3[start : start + 1], self.bias, self.act)

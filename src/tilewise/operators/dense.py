@@ -6,6 +6,7 @@ import numpy as np
 
 from tilewise.kernels.activation import CODES, NONE, bias_act
 from tilewise.operators.base import Operator
+from tilewise.runtime.gemm import matmul
 
 
 class FullyConnected(Operator):
@@ -19,6 +20,6 @@ class FullyConnected(Operator):
 
     def run(self, inputs, out, scratch):
         rows = out.reshape(-1, out.shape[-1])  # flatten=False applies to the last axis only
-        np.matmul(inputs[0].reshape(rows.shape[0], -1), self.weight_t, out=rows)
+        matmul(inputs[0].reshape(rows.shape[0], -1), self.weight_t, out=rows)
         if self.needs_epilogue:
             bias_act(rows.reshape(rows.shape[0], rows.shape[1], 1), self.bias, self.act)

@@ -10,16 +10,21 @@ from tilewise.operators.conv2d import Conv2d
 from tilewise.plan.select import select_convolution
 
 
-def create_operator(node: Node, graph: Graph, shapes: dict, algo: str) -> Operator:
+def create_operator(
+    node: Node, graph: Graph, shapes: dict, algo: str, threads: int, tuner=None
+) -> Operator:
     attrs = node.typed
     data, param_names = split_inputs(node, attrs)
     params = [graph.constants[name] for name in param_names]
-    in_shape = shapes[data[0]]
+    in_shape, out_shape = shapes[data[0]], shapes[node.output]
     op = node.op
     if op == "Convolution":
-        choice, reason = select_convolution(attrs, in_shape, algo)
         bias = params[1] if len(params) > 1 else None
-        impl = choice.create(attrs, params[0], bias, in_shape, shapes[node.output])
+        if algo == "tune":
+            choice, reason = tuner.choose(attrs, params[0], bias, in_shape, out_shape)
+        else:
+            choice, reason = select_convolution(attrs, in_shape, out_shape, algo, threads)
+        impl = choice.create(attrs, params[0], bias, in_shape, out_shape)
         return Conv2d(impl, choice.name, reason)
     if op == "FullyConnected":
         bias = params[1] if len(params) > 1 else None

@@ -1,24 +1,33 @@
-"""Per-layer convolution algorithm choice: candidates with an applicability rule and a priority.
+"""Per-layer convolution algorithm choice: candidates with an applicability rule, a cost
+estimate and a priority; a measured tuning record wins where one exists.
 
 Adding an algorithm is one implementation plus one `ConvAlgorithm` entry here.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tilewise.errors import TilewiseError
-from tilewise.operators.conv_gemm import GemmConvolution
+from tilewise.operators.conv_gemm import GemmConvolution, images_per_chunk
+from tilewise.operators.conv_winograd import (
+    WinogradConvolution,
+    tiles_per_chunk,
+    winograd_why_not,
+)
+from tilewise.plan.cost import gemm_estimate, winograd_estimate
 
 
 @dataclass(frozen=True)
 class ConvAlgorithm:
     name: str
-    priority: int  # highest applicable wins under algo="auto"
+    priority: int  # breaks ties between equal estimates
     plain: bool  # part of the algo="gemm" baseline path
     why_not: Callable[[dict, tuple], str | None]  # None when it applies
     create: Callable  # (attrs, weight, bias, in_shape, out_shape) -> implementation
+    estimate: Callable[[dict, tuple, tuple, int], float]  # seconds, for algo="auto"
     summary: str
 
 
@@ -30,6 +39,31 @@ def _direct_1x1_why_not(attrs: dict, in_shape: tuple) -> str | None:
     return None
 
 
+def _gemm_cost(direct: bool):
+    def estimate(attrs, in_shape, out_shape, threads):
+        plane = out_shape[2] * out_shape[3]
+        columns = images_per_chunk(in_shape[0], plane) * plane
+        return gemm_estimate(attrs, in_shape, out_shape, threads, columns, copies=not direct)
+
+    return estimate
+
+
+def _winograd(m: int) -> ConvAlgorithm:
+    def estimate(attrs, in_shape, out_shape, threads):
+        chunk = tiles_per_chunk(m, in_shape[0], out_shape)
+        return winograd_estimate(m, in_shape, out_shape, threads, chunk)
+
+    return ConvAlgorithm(
+        f"winograd-f{m}",
+        m,
+        False,
+        winograd_why_not,
+        lambda *a: WinogradConvolution(m, *a),
+        estimate,
+        f"Winograd F({m}x{m},3x3), {(m + 2) ** 2 / m**2:.2f} multiplies per output instead of 9",
+    )
+
+
 ALGORITHMS: dict[str, ConvAlgorithm] = {
     a.name: a
     for a in (
@@ -39,19 +73,24 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
             True,
             _direct_1x1_why_not,
             lambda *a: GemmConvolution(*a, direct=True),
+            _gemm_cost(direct=True),
             "1x1 stride 1: the input is the GEMM operand, no im2col",
         ),
+        _winograd(2),
+        _winograd(4),
+        _winograd(6),
         ConvAlgorithm(
             "im2col-gemm",
             0,
             True,
             lambda attrs, shape: None,
             lambda *a: GemmConvolution(*a, direct=False),
-            "general: im2col then BLAS GEMM",
+            _gemm_cost(direct=False),
+            "im2col then BLAS GEMM",
         ),
     )
 }
-CHOICES = ("auto", "gemm", *ALGORITHMS)
+CHOICES = ("auto", "tune", "gemm", *ALGORITHMS)
 
 
 def check_algo(algo: str) -> None:
@@ -59,19 +98,45 @@ def check_algo(algo: str) -> None:
         raise TilewiseError(f"unknown algo '{algo}'; choose from: {', '.join(CHOICES)}")
 
 
-def select_convolution(attrs: dict, in_shape: tuple, algo: str) -> tuple[ConvAlgorithm, str]:
-    """The algorithm for one layer and a sentence saying why."""
+def applicable(attrs: dict, in_shape: tuple) -> list[ConvAlgorithm]:
+    return [a for a in ALGORITHMS.values() if a.why_not(attrs, in_shape) is None]
+
+
+def plain_choice(attrs: dict, in_shape: tuple) -> ConvAlgorithm:
+    return max((a for a in applicable(attrs, in_shape) if a.plain), key=lambda a: a.priority)
+
+
+def select_convolution(
+    attrs: dict, in_shape: tuple, out_shape: tuple, algo: str, threads: int
+) -> tuple[ConvAlgorithm, str]:
+    """The algorithm for one layer under algo="auto", "gemm" or a name, and why."""
     check_algo(algo)
-    ranked = sorted(ALGORITHMS.values(), key=lambda a: -a.priority)
+    baseline = plain_choice(attrs, in_shape)
     if algo in ALGORITHMS:
         forced = ALGORITHMS[algo]
         problem = forced.why_not(attrs, in_shape)
         if problem is None:
-            return forced, f"{forced.name}: forced by algo='{algo}'"
-        fallback, reason = select_convolution(attrs, in_shape, "gemm")
-        return fallback, f"{fallback.name}: algo='{algo}' does not apply ({problem}); {reason}"
-    pool = [a for a in ranked if a.plain] if algo == "gemm" else ranked
-    for candidate in pool:
-        if candidate.why_not(attrs, in_shape) is None:
-            return candidate, f"{candidate.name}: {candidate.summary}"
-    raise AssertionError("im2col-gemm applies to every convolution")
+            return forced, f"forced by algo='{algo}'"
+        return baseline, f"algo='{algo}' does not apply ({problem}); {baseline.summary}"
+    if algo == "gemm":
+        return baseline, baseline.summary
+    candidates = applicable(attrs, in_shape)
+    estimates = {a.name: a.estimate(attrs, in_shape, out_shape, threads) for a in candidates}
+    best = min(candidates, key=lambda a: (estimates[a.name], -a.priority))
+    if best is baseline:
+        return best, best.summary
+    gain = estimates[baseline.name] / estimates[best.name]
+    return best, f"{best.summary}; estimated {gain:.2f}x faster than {baseline.name}"
+
+
+def describe_layer(attrs: dict, in_shape: tuple) -> str:
+    kh, kw = attrs["kernel"]
+    return (
+        f"{in_shape[1]}->{attrs['num_filter']} {kh}x{kw}/s{attrs['stride'][0]} "
+        f"on {in_shape[2]}x{in_shape[3]}"
+    )
+
+
+def flops(attrs: dict, in_shape: tuple, out_shape: tuple) -> int:
+    depth = in_shape[1] // attrs["num_group"] * math.prod(attrs["kernel"])
+    return 2 * out_shape[0] * out_shape[1] * out_shape[2] * out_shape[3] * depth

@@ -14,6 +14,7 @@ from tilewise.operators.factory import create_operator
 from tilewise.passes.pipeline import DEFAULT_PASSES, Pass, run_passes
 from tilewise.plan.memory import StepIO, assign_buffers
 from tilewise.plan.select import check_algo
+from tilewise.plan.tuning import DEFAULT_TOLERANCE, Tuner
 from tilewise.runtime.model import CompiledModel, Step
 from tilewise.runtime.threads import set_threads
 
@@ -24,9 +25,14 @@ def compile_graph(
     threads: int | None = None,
     algo: str = "auto",
     passes: Sequence[Pass] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    tuning_file: str | None = None,
 ) -> CompiledModel:
     """Compile `graph` for one batch size; weights are packed and buffers allocated here, once.
 
+    `algo`: "auto" (cost model per layer), "tune" (measure once, reuse the tuning file;
+    algorithms whose error exceeds `tolerance` are skipped), "gemm" (the plain path), or
+    an algorithm name (falls back to the plain path where it does not apply).
     `passes=None` runs the default pipeline; `passes=[]` runs the graph as written.
     """
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
@@ -37,10 +43,14 @@ def compile_graph(
     graph = run_passes(graph, DEFAULT_PASSES if passes is None else passes, batch_size)
     shapes = infer_shapes(graph, batch_size)
 
+    tuner = Tuner(threads, tolerance, tuning_file) if algo == "tune" else None
     steps = [
-        Step(n.name, n.op, create_operator(n, graph, shapes, algo), n.inputs, n.output)
+        Step(n.name, n.op, create_operator(n, graph, shapes, algo, threads, tuner), n.inputs,
+             n.output)
         for n in graph.nodes
-    ]
+    ]  # fmt: skip
+    if tuner is not None:
+        tuner.save()
     data_inputs = [[i for i in s.inputs if i in shapes] for s in steps]
     io = [
         StepIO(ins, s.output, s.operator.inplace, s.operator.alias)

@@ -8,6 +8,7 @@ import numba
 from threadpoolctl import threadpool_limits
 
 from tilewise.errors import TilewiseError
+from tilewise.runtime import gemm
 
 _current: int | None = None
 
@@ -20,14 +21,19 @@ def default_threads() -> int:
 
 
 def set_threads(threads: int | None = None) -> int:
-    """Apply `threads` (default: the number of cores) to Numba and BLAS; returns it."""
+    """Apply `threads` (default: the number of cores) to every pool; returns it.
+
+    Numba's kernels get `threads`; BLAS is held to one thread per call and tilewise's
+    own pool splits each matrix product `threads` ways (see runtime/gemm.py).
+    """
     global _current
     threads = default_threads() if threads is None else threads
     if not isinstance(threads, int) or threads < 1:
         raise TilewiseError(f"threads must be a positive integer, got {threads!r}")
     threads = min(threads, numba.config.NUMBA_NUM_THREADS)
     if threads != _current:
-        threadpool_limits(limits=threads)
+        threadpool_limits(limits=1, user_api="blas")
+        gemm.configure(threads)
         _current = threads
     numba.set_num_threads(threads)  # per calling thread in Numba, so always applied
     return threads
