@@ -12,7 +12,7 @@ import numba
 import numpy as np
 
 from tilewise.kernels.activation import CODES
-from tilewise.kernels.winograd import winograd_input, winograd_output
+from tilewise.kernels.winograd_generated import INPUT, OUTPUT
 from tilewise.kernels.winograd_matrices import winograd_matrices
 from tilewise.runtime.gemm import matmul
 
@@ -43,14 +43,12 @@ class WinogradConvolution:
     def __init__(self, m: int, attrs: dict, weight, bias, in_shape, out_shape) -> None:
         batch, channels, _, width = in_shape
         _, filters, out_h, out_w = out_shape
-        a_t, g, b_t = winograd_matrices(m)
+        _, g, _ = winograd_matrices(m)
         self.m, self.alpha = m, m + 2
         self.pad = attrs["pad"]
         # U[(a, b), k, c] = (G w G^T)[a, b]: computed once, in float64
         u = np.einsum("ai,kcij,bj->abkc", g, weight.astype(np.float64), g)
         self.u = np.ascontiguousarray(u.reshape(self.alpha**2, filters, channels), np.float32)
-        self.a_t = a_t.astype(np.float32)
-        self.b_t = b_t.astype(np.float32)
         self.bias = np.zeros(filters, np.float32) if bias is None else bias.astype(np.float32)
         self.act = CODES[attrs.get("act")]
         self.tiles_h, self.tiles_w = -(-out_h // m), -(-out_w // m)
@@ -90,12 +88,12 @@ class WinogradConvolution:
             t0 = clock() if timed else 0.0
             images = x[start : start + count]
             tiling = (self.tiles_h, self.tiles_w)
-            winograd_input(images, views["v"], self.b_t, self.m, *self.pad, *tiling, self.work)
+            INPUT[self.m](images, views["v"], *self.pad, *tiling, self.work)
             t1 = clock() if timed else 0.0
             matmul(self.u, views["v"], out=views["m"])
             t2 = clock() if timed else 0.0
             outputs = out[start : start + count]
-            winograd_output(views["m"], outputs, self.a_t, self.bias, self.act, *tiling, self.work)
+            OUTPUT[self.m](views["m"], outputs, self.bias, self.act, *tiling, self.work)
             if timed:
                 t3 = clock()
                 self.phase_seconds["input transform"] += t1 - t0
