@@ -121,13 +121,16 @@ def cmd_profile(args: argparse.Namespace) -> int:
     model(x)
     layers = model.profile(x, repeat=args.repeat)
     total = sum(r["seconds"] for r in layers)
-    rows = [
-        [r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["algorithm"],
-         r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total, r["reason"]]
-        for r in layers
-    ]  # fmt: skip
-    headers = ["layer", "op", "output", "algorithm", "ms", "GFLOP/s", "%", "reason"]
-    print(format_table(headers, rows))
+    rows = []
+    for r in layers:
+        split = [r["phases"].get(k) for k in ("input transform", "products", "output transform")]
+        split = ["" if s is None else round(s * 1e3, 3) for s in split]
+        rows.append([r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["algorithm"],
+                     r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total, *split,
+                     r["reason"]])  # fmt: skip
+    headers = ["layer", "op", "output", "algorithm", "ms", "GFLOP/s", "%", "in-tf ms",
+               "products ms", "out-tf ms", "reason"]  # fmt: skip
+    print(format_table(headers, rows, left={0, 1, 3, len(headers) - 1}))
     print(
         f"{network} batch {args.batch_size}, {model.threads} threads: {total * 1e3:.2f} ms, "
         f"{model.flops / total / 1e9:.1f} GFLOP/s overall"

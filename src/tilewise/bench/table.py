@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 
-def format_table(headers: list[str], rows: list[list]) -> str:
+def format_table(headers: list[str], rows: list[list], left: frozenset = frozenset()) -> str:
+    """Columns right-aligned, except the indexes in `left`."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = "  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True))
+
+    def line(values: list[str]) -> str:
+        pairs = enumerate(zip(values, widths, strict=True))
+        return "  ".join(v.ljust(w) if i in left else v.rjust(w) for i, (v, w) in pairs).rstrip()
+
     rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join([line, rule, *body])
+    return "\n".join([line(headers), rule, *(line(r) for r in cells)])
 
 
 def _cell(value) -> str:

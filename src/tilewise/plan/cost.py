@@ -18,6 +18,7 @@ WEIGHT_BYTES_PER_SECOND = 25e9  # packed weights stream from memory once per cal
 HALF_EFFICIENCY_COLUMNS = 20  # GEMM width at which half the rate is reached
 TRANSFORM_SECONDS = 1.0e-9  # per transformed element per thread, for 6x6 tiles
 IM2COL_SECONDS = 0.4e-9  # per copied element per thread
+FFT_TRANSFORM_SECONDS = 1.0e-9  # per real spectrum value per thread, for 8x8 tiles
 
 
 @cache
@@ -59,3 +60,16 @@ def winograd_estimate(m: int, in_shape: tuple, out_shape: tuple, threads: int,
     seconds += positions * filters * channels * 4 / WEIGHT_BYTES_PER_SECOND
     per_element = TRANSFORM_SECONDS / threads * alpha / 6
     return seconds + per_element * (channels + filters) * positions * tiles
+
+
+def fft_estimate(size: int, kernel: tuple, in_shape: tuple, out_shape: tuple, threads: int,
+                 chunk_tiles: int) -> float:  # fmt: skip
+    """Complex products count 4 real multiply-adds; the DFT transforms are dense."""
+    batch, channels = in_shape[:2]
+    filters, out_h, out_w = out_shape[1:]
+    bins = size * (size // 2 + 1)
+    tiles = batch * -(-out_h // (size - kernel[0] + 1)) * -(-out_w // (size - kernel[1] + 1))
+    seconds = _gemm_seconds(8 * filters * channels * bins * tiles, chunk_tiles, threads)
+    seconds += bins * filters * channels * 8 / WEIGHT_BYTES_PER_SECOND
+    per_element = FFT_TRANSFORM_SECONDS / threads * size / 8
+    return seconds + per_element * (channels + filters) * 2 * bins * tiles

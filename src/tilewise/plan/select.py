@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tilewise.errors import TilewiseError
+from tilewise.operators.conv_fft import FFTConvolution, fft_tiles_per_chunk, fft_why_not
 from tilewise.operators.conv_gemm import GemmConvolution, images_per_chunk
 from tilewise.operators.conv_winograd import (
     WinogradConvolution,
     tiles_per_chunk,
     winograd_why_not,
 )
-from tilewise.plan.cost import gemm_estimate, winograd_estimate
+from tilewise.plan.cost import fft_estimate, gemm_estimate, winograd_estimate
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,23 @@ def _winograd(m: int) -> ConvAlgorithm:
     )
 
 
+def _fft(size: int) -> ConvAlgorithm:
+    def estimate(attrs, in_shape, out_shape, threads):
+        kernel = attrs["kernel"]
+        chunk = fft_tiles_per_chunk(size, kernel, in_shape[0], out_shape)
+        return fft_estimate(size, kernel, in_shape, out_shape, threads, chunk)
+
+    return ConvAlgorithm(
+        f"fft{size}",
+        1,
+        False,
+        fft_why_not(size),
+        lambda *a: FFTConvolution(size, *a),
+        estimate,
+        f"FFT on {size}x{size} tiles, products per frequency bin",
+    )
+
+
 ALGORITHMS: dict[str, ConvAlgorithm] = {
     a.name: a
     for a in (
@@ -79,6 +97,8 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
         _winograd(2),
         _winograd(4),
         _winograd(6),
+        _fft(8),
+        _fft(16),
         ConvAlgorithm(
             "im2col-gemm",
             0,

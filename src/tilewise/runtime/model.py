@@ -87,23 +87,35 @@ class CompiledModel:
         return (x if result is None else result).reshape(self.output_shape).copy()
 
     def profile(self, x: np.ndarray, repeat: int = 3) -> list[dict]:
-        """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s."""
+        """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s; for
+        transform-domain algorithms also the input transform, products, output transform."""
         x = self._check(x)
         set_threads(self.threads)
         self._bind(x)
         best = [math.inf] * len(self._work)
+        phases: list[dict] = [{} for _ in self._work]
+        steps = list(zip(self._work, self._args, self._outs, strict=True))
         for _ in range(repeat):
-            for i, (step, args, out) in enumerate(
-                zip(self._work, self._args, self._outs, strict=True)
-            ):
+            for i, (step, args, out) in enumerate(steps):
+                impl = getattr(step.operator, "impl", None)
+                split = hasattr(impl, "phase_seconds")
+                if split:
+                    impl.phase_seconds = dict.fromkeys(impl.phase_seconds, 0.0)
                 start = time.perf_counter()
-                step.operator.run(args, out, self._scratch)
-                best[i] = min(best[i], time.perf_counter() - start)
+                if split:
+                    impl.run(args[0], out, self._scratch, timed=True)
+                else:
+                    step.operator.run(args, out, self._scratch)
+                elapsed = time.perf_counter() - start
+                if elapsed < best[i]:
+                    best[i] = elapsed
+                    phases[i] = dict(impl.phase_seconds) if split else {}
         rows = []
-        for step, seconds in zip(self._work, best, strict=True):
+        for step, seconds, split in zip(self._work, best, phases, strict=True):
             row = self.describe(step)
             row["seconds"] = seconds
             row["gflops"] = step.operator.flops / seconds / 1e9 if step.operator.flops else 0.0
+            row["phases"] = split
             rows.append(row)
         return rows
 

@@ -1,0 +1,178 @@
+"""Write src/tilewise/kernels/fft_generated.py: tiled-FFT transform kernels for 8x8 and
+16x16 tiles, the DFT entries written out as float32 constants.
+
+Input: V[(u, v)] = DFT2(d)[u, v] for v <= T/2 (real input: half the spectrum), stored
+as complex64 (re, im pairs). Output: y = IDFT2 of the half spectrum M (Hermitian
+completion folded into the weights 1 or 2 per column), plus bias and activation; the
+scatter keeps only the rows and columns a tile owns. Run: python tools/gen_fft.py
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parents[1] / "src/tilewise/kernels/fft_generated.py"
+
+
+def const(value: float) -> str:
+    value = round(value, 12)
+    if value in (0.0, -0.0):
+        return "0"
+    return "k" + f"{abs(value):.9f}".replace(".", "p").rstrip("0") + ("n" if value < 0 else "")
+
+
+def with_constants(lines: list[str], values) -> str:
+    """Insert float32 definitions, after the docstring, of the constants the body uses."""
+    names = {const(abs(round(v, 12))): abs(round(v, 12)) for v in values}
+    body = "\n".join(lines)
+    used = sorted(set(re.findall(r"\bk\d+p\d*\b", body)))
+    defs = [f"    {n} = np.float32({names[n]!r})" for n in used]
+    return "\n".join(lines[:3] + defs + lines[3:])
+
+
+def term(coef: float, name: str) -> str:
+    coef = round(coef, 12)
+    if coef == 0:
+        return ""
+    if coef == 1:
+        return f"+ {name}"
+    if coef == -1:
+        return f"- {name}"
+    return f"{'+' if coef > 0 else '-'} {const(abs(coef))} * {name}"
+
+
+def total(terms: list[str]) -> str:
+    text = " ".join(t for t in terms if t) or "0.0"
+    if text.startswith("+ "):
+        return text[2:]
+    return "-" + text[2:] if text.startswith("- ") else text
+
+
+def input_kernel(size: int) -> str:
+    half = size // 2 + 1
+    angle = 2 * math.pi / size
+    cos = [[math.cos(angle * a * b) for b in range(size)] for a in range(size)]
+    sin = [[math.sin(angle * a * b) for b in range(size)] for a in range(size)]
+    lines = [
+        "@njit(parallel=True, cache=True)",
+        f"def input_fft{size}(x, v, step_h, step_w, pad_h, pad_w, tiles_h, tiles_w, work):",
+        f'    """{size}x{size} tiles of x -> v ({size}*{half}, C, tiles, 2): half-spectrum DFT."""',
+        "    channels = x.shape[1]",
+        "    block = work.shape[3]",
+        "    total = x.shape[0] * tiles_h * tiles_w",
+        "    n_blocks = (total + block - 1) // block",
+        "    for job in prange(channels * n_blocks):",
+        "        c = job // n_blocks",
+        "        t0 = (job - c * n_blocks) * block",
+        "        count = min(block, total - t0)",
+        "        d = work[numba.get_thread_id(), 0]",
+        "        z = work[numba.get_thread_id(), 1]",
+        f"        gather_tiles(x, d, c, t0, count, {size}, step_h, step_w, pad_h, pad_w,",
+        "                     tiles_h, tiles_w)",
+        f"        for i in range({size}):  # real DFT along each row: z[i, v] for v <= T/2",
+        "            for q in range(count):",
+    ]
+    names = [f"d{j}" for j in range(size)]
+    lines += [f"                d{j} = d[i * {size} + {j}, q]" for j in range(size)]
+    for vv in range(half):
+        re = total([term(cos[vv][j], names[j]) for j in range(size)])
+        im = total([term(-sin[vv][j], names[j]) for j in range(size)])
+        lines.append(f"                z[i * {2 * half} + {2 * vv}, q] = {re}")
+        lines.append(f"                z[i * {2 * half} + {2 * vv + 1}, q] = {im}")
+    lines += [
+        f"        for vv in range({half}):  # complex DFT down each column",
+        "            for q in range(count):",
+    ]
+    for i in range(size):
+        lines.append(f"                r{i} = z[{i * 2 * half} + 2 * vv, q]")
+        lines.append(f"                m{i} = z[{i * 2 * half} + 2 * vv + 1, q]")
+    for u in range(size):
+        # (r + i m)(cos - i sin) = r cos + m sin + i (m cos - r sin)
+        re = total([term(cos[u][i], f"r{i}") for i in range(size)]
+                   + [term(sin[u][i], f"m{i}") for i in range(size)])  # fmt: skip
+        im = total([term(cos[u][i], f"m{i}") for i in range(size)]
+                   + [term(-sin[u][i], f"r{i}") for i in range(size)])  # fmt: skip
+        lines.append(f"                v[{u * half} + vv, c, t0 + q, 0] = {re}")
+        lines.append(f"                v[{u * half} + vv, c, t0 + q, 1] = {im}")
+    return with_constants(lines, [c for row in cos + sin for c in row])
+
+
+def output_kernel(size: int) -> str:
+    half = size // 2 + 1
+    angle = 2 * math.pi / size
+    cos = [[math.cos(angle * a * b) for b in range(size)] for a in range(size)]
+    sin = [[math.sin(angle * a * b) for b in range(size)] for a in range(size)]
+    scale = 1.0 / (size * size)
+    weight = [1.0 if v in (0, size // 2) else 2.0 for v in range(half)]
+    lines = [
+        "@njit(parallel=True, cache=True)",
+        f"def output_fft{size}(mm, out, bias, act, step_h, step_w, tiles_h, tiles_w, work):",
+        f'    """mm ({size}*{half}, K, tiles, 2) -> out: inverse DFT, bias, activation."""',
+        "    filters = out.shape[1]",
+        "    block = work.shape[3]",
+        "    total = out.shape[0] * tiles_h * tiles_w",
+        "    n_blocks = (total + block - 1) // block",
+        "    for job in prange(filters * n_blocks):",
+        "        k = job // n_blocks",
+        "        t0 = (job - k * n_blocks) * block",
+        "        count = min(block, total - t0)",
+        "        p = work[numba.get_thread_id(), 0]",
+        "        y = work[numba.get_thread_id(), 1]",
+        "        shift = bias[k]",
+        f"        for vv in range({half}):  # inverse complex DFT down each column",
+        "            for q in range(count):",
+    ]
+    for u in range(size):
+        lines.append(f"                r{u} = mm[{u * half} + vv, k, t0 + q, 0]")
+        lines.append(f"                m{u} = mm[{u * half} + vv, k, t0 + q, 1]")
+    for i in range(size):
+        # (r + i m)(cos + i sin) = r cos - m sin + i (m cos + r sin)
+        re = total([term(cos[i][u], f"r{u}") for u in range(size)]
+                   + [term(-sin[i][u], f"m{u}") for u in range(size)])  # fmt: skip
+        im = total([term(cos[i][u], f"m{u}") for u in range(size)]
+                   + [term(sin[i][u], f"r{u}") for u in range(size)])  # fmt: skip
+        lines.append(f"                p[{i * 2 * half} + 2 * vv, q] = {re}")
+        lines.append(f"                p[{i * 2 * half} + 2 * vv + 1, q] = {im}")
+    lines += [
+        f"        for i in range({size}):  # real inverse DFT along each row",
+        "            for q in range(count):",
+    ]
+    for vv in range(half):
+        lines.append(f"                r{vv} = p[i * {2 * half} + {2 * vv}, q]")
+        lines.append(f"                m{vv} = p[i * {2 * half} + {2 * vv + 1}, q]")
+    for j in range(size):
+        terms = [term(weight[vv] * scale * cos[vv][j], f"r{vv}") for vv in range(half)]
+        terms += [term(-weight[vv] * scale * sin[vv][j], f"m{vv}") for vv in range(half)]
+        lines.append(f"                y[i * {size} + {j}, q] = shift + {total(terms)}")
+    lines.append(
+        f"        scatter_tiles(y, out, k, t0, count, {size}, step_h, step_w, tiles_h,"
+        " tiles_w, act)"
+    )
+    values = [w * scale * c for row in cos + sin for c in row for w in (1.0, 2.0)]
+    return with_constants(lines, values + [c for row in cos + sin for c in row])
+
+
+HEADER = '''"""Generated by tools/gen_fft.py: do not edit. Tiled-FFT transforms; see conv_fft.py."""
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from tilewise.kernels.tiles import gather_tiles, scatter_tiles
+'''
+
+
+def main() -> None:
+    parts = [HEADER]
+    for size in (8, 16):
+        parts += ["", "", input_kernel(size), "", "", output_kernel(size)]
+    parts += ["", "", "INPUT = {8: input_fft8, 16: input_fft16}",
+              "OUTPUT = {8: output_fft8, 16: output_fft16}", ""]  # fmt: skip
+    OUT.write_text("\n".join(parts))
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
