@@ -81,9 +81,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             elapsed = time.perf_counter() - started
             eta = f", ~{elapsed / done * (total - done):.0f}s left" if done else ""
             _progress(f"[{done + 1}/{total}] {network} batch {batch}{eta}")
-            m = measure(
-                network, batch, threads, args.algo, args.warmup, args.min_time, args.min_runs, graph
-            )
+            m = measure(network, batch, threads, args.algo, args.warmup, args.min_time,
+                        args.min_runs, graph, args.tolerance)  # fmt: skip
             results.append(m)
             rows.append([network, batch, m.images_per_sec, m.ms_per_batch, m.compile_s,
                          m.first_call_s, m.runs])  # fmt: skip
@@ -115,7 +114,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     (network,) = _networks(args.network)
     model = tilewise.compile(
-        tilewise.zoo.get(network), batch_size=args.batch_size, threads=args.threads, algo=args.algo
+        tilewise.zoo.get(network),
+        batch_size=args.batch_size,
+        threads=args.threads,
+        algo=args.algo,
+        tolerance=args.tolerance,
     )
     x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(np.float32)
     model(x)
@@ -169,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-sizes", default=DEFAULT_BATCHES,
                        help=f"comma-separated (default {DEFAULT_BATCHES})")  # fmt: skip
     bench.add_argument("--threads", type=_positive, default=None, help="default: all cores")
-    bench.add_argument("--algo", default="auto", help="convolution algorithm: auto, gemm, ...")
+    bench.add_argument(
+        "--algo", default="auto", help="convolution algorithm: auto, tune, gemm, or a name"
+    )
+    bench.add_argument(
+        "--tolerance", type=float, default=1e-3, help="--algo tune: largest error allowed"
+    )
     bench.add_argument("--warmup", type=int, default=1, help="untimed runs (default 1)")
     bench.add_argument("--min-time", type=float, default=1.0, help="seconds timed (default 1)")
     bench.add_argument("--min-runs", type=_positive, default=3, help="timed runs (default 3)")
@@ -184,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--batch-size", type=_positive, default=1)
     profile.add_argument("--threads", type=_positive, default=None)
     profile.add_argument("--algo", default="auto")
+    profile.add_argument("--tolerance", type=float, default=1e-3)
     profile.add_argument("--repeat", type=_positive, default=5, help="best of N (default 5)")
     profile.set_defaults(func=cmd_profile)
 

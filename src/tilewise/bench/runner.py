@@ -35,11 +35,14 @@ def measure(
     min_time: float = 1.0,
     min_runs: int = 3,
     graph=None,
+    tolerance: float = 1e-3,
 ) -> Measurement:
     """Compile, run once (cold), warm up, then time runs until both minimums are met."""
     graph = graph if graph is not None else tilewise.zoo.get(network)
     start = time.perf_counter()
-    model = tilewise.compile(graph, batch_size=batch_size, threads=threads, algo=algo)
+    model = tilewise.compile(
+        graph, batch_size=batch_size, threads=threads, algo=algo, tolerance=tolerance
+    )
     compiled = time.perf_counter()
     x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(np.float32)
     model(x)

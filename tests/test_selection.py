@@ -1,0 +1,108 @@
+"""Which algorithm each layer gets, why, and tuning by measurement."""
+
+import json
+
+import numpy as np
+import pytest
+from graphs import single_op, uniform
+from reference import execute, relative_error
+
+import tilewise
+from tilewise.ir.attrs import resolve
+from tilewise.ir.ops import CONVOLUTION
+from tilewise.plan.select import ALGORITHMS, applicable, select_convolution
+
+
+def _attrs(**given):
+    return resolve(CONVOLUTION.attrs, {"num_filter": 64, **given})
+
+
+@pytest.mark.parametrize(
+    "given, in_shape, expected",
+    [
+        ({"kernel": (1, 1)}, (1, 64, 56, 56), {"direct-1x1", "im2col-gemm"}),
+        ({"kernel": (3, 3), "stride": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm"}),
+        ({"kernel": (3, 3), "dilate": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm"}),
+        ({"kernel": (3, 3), "num_group": 2}, (1, 64, 56, 56), {"im2col-gemm"}),
+        ({"kernel": (3, 3), "pad": (1, 1)}, (1, 64, 56, 56),
+         {"winograd-f2", "winograd-f4", "winograd-f6", "fft8", "fft16", "im2col-gemm"}),
+        ({"kernel": (3, 3), "pad": (3, 3)}, (1, 64, 56, 56), {"fft8", "fft16", "im2col-gemm"}),
+        ({"kernel": (5, 5), "pad": (2, 2)}, (1, 64, 27, 27), {"fft8", "fft16", "im2col-gemm"}),
+        ({"kernel": (1, 7), "pad": (0, 3)}, (1, 64, 17, 17), {"fft8", "fft16", "im2col-gemm"}),
+        ({"kernel": (11, 11)}, (1, 3, 224, 224), {"fft16", "im2col-gemm"}),
+    ],
+)  # fmt: skip
+def test_applicability_rules(given, in_shape, expected):
+    assert {a.name for a in applicable(_attrs(**given), in_shape)} == expected
+
+
+def test_auto_takes_winograd_for_wide_3x3_and_gemm_for_strided():
+    attrs = _attrs(kernel=(3, 3), pad=(1, 1), num_filter=256)
+    choice, reason = select_convolution(attrs, (16, 256, 28, 28), (16, 256, 28, 28), "auto", 2)
+    assert choice.name.startswith("winograd")
+    assert "estimated" in reason and "faster than im2col-gemm" in reason
+    strided = _attrs(kernel=(3, 3), pad=(1, 1), stride=(2, 2))
+    choice, _ = select_convolution(strided, (1, 64, 56, 56), (1, 64, 28, 28), "auto", 2)
+    assert choice.name == "im2col-gemm"
+
+
+def test_gemm_is_the_plain_path_everywhere():
+    model = tilewise.compile(tilewise.zoo.get("inception-bn"), algo="gemm")
+    algorithms = {layer["algorithm"] for layer in model.layers() if layer["op"] == "Convolution"}
+    assert algorithms == {"direct-1x1", "im2col-gemm"}
+
+
+def test_vgg_auto_uses_fast_algorithms_and_says_why():
+    model = tilewise.compile(tilewise.zoo.get("vgg-16"), batch_size=2)
+    convs = [layer for layer in model.layers() if layer["op"] == "Convolution"]
+    assert convs[0]["algorithm"] == "im2col-gemm"  # 3 input channels: transforms do not pay
+    fast = [c for c in convs if c["algorithm"].startswith(("winograd", "fft"))]
+    assert len(fast) >= 10
+    assert all(c["reason"] for c in convs)
+
+
+@pytest.mark.parametrize("algo", [a for a in ALGORITHMS if a not in ("im2col-gemm",)])
+def test_forced_algorithm_runs_or_falls_back(algo, rng):
+    g = single_op("Convolution", (2, 6, 13, 11), rng,
+                  {"weight": uniform(rng, (5, 6, 3, 3)), "bias": uniform(rng, (5,))},
+                  kernel=(3, 3), pad=(1, 1), num_filter=5, act="relu")  # fmt: skip
+    x = uniform(rng, (2, 6, 13, 11))
+    model = tilewise.compile(g, batch_size=2, algo=algo)
+    (layer,) = model.layers()
+    if algo == "direct-1x1":
+        assert layer["algorithm"] == "im2col-gemm"
+        assert "does not apply" in layer["reason"]
+    else:
+        assert layer["algorithm"] == algo and "forced" in layer["reason"]
+    expected = np.maximum(execute(g, x), 0)  # the fused activation
+    assert relative_error(model(x), expected) <= 1e-4
+
+
+def test_tune_measures_once_then_reuses_the_file(tmp_path, rng):
+    path = tmp_path / "tuning.json"
+    g = single_op("Convolution", (1, 16, 20, 20), rng, {"weight": uniform(rng, (16, 16, 3, 3))},
+                  kernel=(3, 3), pad=(1, 1), num_filter=16, no_bias=True)  # fmt: skip
+    first = tilewise.compile(g, algo="tune", tuning_file=str(path))
+    records = json.loads(path.read_text())
+    (record,) = records.values()
+    assert set(record["seconds"]) >= {"im2col-gemm", "winograd-f4"}
+    assert record["best"] == first.layers()[0]["algorithm"]
+    assert "tuned" in first.layers()[0]["reason"]
+    key = json.loads(next(iter(records)))
+    assert key[1:3] == [first.threads, "float32"] and key[-1] == 1
+    # a doctored record is obeyed: proof that the second compile reads instead of measuring
+    record["best"] = "fft16"
+    path.write_text(json.dumps(records))
+    second = tilewise.compile(g, algo="tune", tuning_file=str(path))
+    assert second.layers()[0]["algorithm"] == "fft16"
+
+
+def test_tune_rejects_algorithms_over_the_tolerance(tmp_path, rng):
+    g = single_op("Convolution", (1, 16, 20, 20), rng, {"weight": uniform(rng, (16, 16, 3, 3))},
+                  kernel=(3, 3), pad=(1, 1), num_filter=16, no_bias=True)  # fmt: skip
+    path = tmp_path / "tuning.json"
+    model = tilewise.compile(g, algo="tune", tolerance=1e-9, tuning_file=str(path))
+    (record,) = json.loads(path.read_text()).values()
+    assert "winograd-f6" in record["rejected"]
+    assert model.layers()[0]["algorithm"] == "im2col-gemm"
+    assert "rejected for error" in model.layers()[0]["reason"]
