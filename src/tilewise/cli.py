@@ -141,6 +141,16 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    import tilewise
+    from tilewise.frontend.onnx_export import export_onnx
+
+    (network,) = _networks(args.network)
+    export_onnx(tilewise.zoo.get(network, seed=args.seed), args.output)
+    print(f"wrote {network} to {args.output}")
+    return 0
+
+
 def cmd_networks(args: argparse.Namespace) -> int:
     from tilewise import zoo
 
@@ -195,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--tolerance", type=float, default=1e-3)
     profile.add_argument("--repeat", type=_positive, default=5, help="best of N (default 5)")
     profile.set_defaults(func=cmd_profile)
+
+    export = sub.add_parser("export", help="write a zoo network with its weights as ONNX")
+    export.add_argument("network", help="a zoo network")
+    export.add_argument("output", help="the .onnx file to write")
+    export.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
+    export.set_defaults(func=cmd_export)
 
     networks = sub.add_parser("networks", help="list the zoo networks")
     networks.set_defaults(func=cmd_networks)

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-SMALL_FLOPS = 2_000_000  # below this a split costs more than it saves
+SMALL_FLOPS = 10_000_000  # below this a split costs more than it saves (~30 us to wake a worker)
 
 _threads = 1
 _executor: ThreadPoolExecutor | None = None

@@ -1,0 +1,1 @@
+"""Importers and exporters: files to and from tilewise graphs."""
