@@ -11,7 +11,7 @@ then tile row, then column; tile (ty, tx) reads the size x size window at
 
 from numba import njit
 
-from tilewise.kernels.activation import apply_act
+from tilewise.kernels.activation import RELU, apply_act
 
 
 @njit(cache=True, inline="always")
@@ -27,9 +27,11 @@ def gather_tiles(x, d, c, t0, count, size, step_h, step_w, pad_h, pad_w, tiles_h
         y0 = ty * step_h - pad_h
         x0 = (r - ty * tiles_w) * step_w - pad_w
         if y0 >= 0 and x0 >= 0 and y0 + size <= height and x0 + size <= width:
+            plane = x[n, c]
             for i in range(size):
+                row = plane[y0 + i, x0 : x0 + size]
                 for j in range(size):
-                    d[i * size + j, q] = x[n, c, y0 + i, x0 + j]
+                    d[i * size + j, q] = row[j]
             continue
         for i in range(size):
             iy = y0 + i
@@ -51,6 +53,13 @@ def scatter_tiles(y, out, k, t0, count, size, step_h, step_w, tiles_h, tiles_w, 
         ty = r // tiles_w
         oy0 = ty * step_h
         ox0 = (r - ty * tiles_w) * step_w
-        for i in range(min(step_h, out_h - oy0)):
-            for j in range(min(step_w, out_w - ox0)):
-                out[n, k, oy0 + i, ox0 + j] = apply_act(y[i * size + j, q], act)
+        rows, cols = min(step_h, out_h - oy0), min(step_w, out_w - ox0)
+        plane = out[n, k]
+        for i in range(rows):
+            dst = plane[oy0 + i, ox0 : ox0 + cols]
+            if act == RELU:
+                for j in range(cols):
+                    dst[j] = max(y[i * size + j, q], 0.0)
+            else:
+                for j in range(cols):
+                    dst[j] = apply_act(y[i * size + j, q], act)
