@@ -6,7 +6,7 @@ import pytest
 
 from tilewise.cli import main
 
-FAST = ["--min-time", "0", "--min-runs", "1", "--warmup", "0"]
+FAST = ["--min-time", "0", "--min-runs", "1", "--warmup", "0"]  # warm-up still 0.5 s
 
 
 def test_bench_prints_table_and_appends_json(tmp_path, capsys):

@@ -188,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--tolerance", type=float, default=1e-3, help="--algo tune: largest error allowed"
     )
-    bench.add_argument("--warmup", type=int, default=1, help="untimed runs (default 1)")
+    bench.add_argument(
+        "--warmup", type=int, default=2, help="untimed runs, at least 0.5 s (default 2)"
+    )
     bench.add_argument("--min-time", type=float, default=1.0, help="seconds timed (default 1)")
     bench.add_argument("--min-runs", type=_positive, default=3, help="timed runs (default 3)")
     bench.add_argument("--json", metavar="FILE", help="append one JSON row per measurement")

@@ -9,6 +9,8 @@ import numpy as np
 
 import tilewise
 
+WARMUP_SECONDS = 0.5
+
 
 @dataclass
 class Measurement:
@@ -31,7 +33,7 @@ def measure(
     batch_size: int,
     threads: int,
     algo: str = "auto",
-    warmup: int = 1,
+    warmup: int = 2,
     min_time: float = 1.0,
     min_runs: int = 3,
     graph=None,
@@ -47,8 +49,11 @@ def measure(
     x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(np.float32)
     model(x)
     first_call = time.perf_counter() - compiled
-    for _ in range(warmup):
+    # warm-up: at least `warmup` runs and half a second, so clocks and caches settle
+    began, runs = time.perf_counter(), 0
+    while runs < warmup or time.perf_counter() - began < WARMUP_SECONDS:
         model(x)
+        runs += 1
     times = []
     while len(times) < min_runs or sum(times) < min_time:
         begin = time.perf_counter()
