@@ -13,6 +13,8 @@ import math
 import re
 from pathlib import Path
 
+from codegen_jobs import job_prologue
+
 OUT = Path(__file__).resolve().parents[1] / "src/tilewise/kernels/fft_generated.py"
 
 
@@ -59,16 +61,7 @@ def input_kernel(size: int) -> str:
         "@njit(parallel=True, cache=True)",
         f"def input_fft{size}(x, v, step_h, step_w, pad_h, pad_w, tiles_h, tiles_w, work):",
         f'    """{size}x{size} tiles of x -> v ({size}*{half}, C, tiles, 2): half-spectrum DFT."""',
-        "    channels = x.shape[1]",
-        "    block = work.shape[3]",
-        "    total = x.shape[0] * tiles_h * tiles_w",
-        "    n_blocks = (total + block - 1) // block",
-        "    for job in prange(channels * n_blocks):",
-        "        c = job // n_blocks",
-        "        t0 = (job - c * n_blocks) * block",
-        "        count = min(block, total - t0)",
-        "        d = work[numba.get_thread_id(), 0]",
-        "        z = work[numba.get_thread_id(), 1]",
+        *job_prologue("x", "channels", "c", "d", "z"),
         f"        gather_tiles(x, d, c, t0, count, {size}, step_h, step_w, pad_h, pad_w,",
         "                     tiles_h, tiles_w)",
         f"        for i in range({size}):  # real DFT along each row: z[i, v] for v <= T/2",
@@ -110,16 +103,7 @@ def output_kernel(size: int) -> str:
         "@njit(parallel=True, cache=True)",
         f"def output_fft{size}(mm, out, bias, act, step_h, step_w, tiles_h, tiles_w, work):",
         f'    """mm ({size}*{half}, K, tiles, 2) -> out: inverse DFT, bias, activation."""',
-        "    filters = out.shape[1]",
-        "    block = work.shape[3]",
-        "    total = out.shape[0] * tiles_h * tiles_w",
-        "    n_blocks = (total + block - 1) // block",
-        "    for job in prange(filters * n_blocks):",
-        "        k = job // n_blocks",
-        "        t0 = (job - k * n_blocks) * block",
-        "        count = min(block, total - t0)",
-        "        p = work[numba.get_thread_id(), 0]",
-        "        y = work[numba.get_thread_id(), 1]",
+        *job_prologue("out", "filters", "k", "p", "y"),
         "        shift = bias[k]",
         f"        for vv in range({half}):  # inverse complex DFT down each column",
         "            for q in range(count):",

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+from codegen_jobs import job_prologue
+
 # Load the matrices module by path: the package imports the file this script writes.
 _spec = importlib.util.spec_from_file_location(
     "winograd_matrices",
@@ -57,16 +59,7 @@ def input_kernel(m: int) -> str:
         f"def input_f{m}(x, v, pad_h, pad_w, tiles_h, tiles_w, work):",
         f'    """F({m}x{m},3x3) input: x (B, C, H, W) -> v ({alpha * alpha}, C, tiles)."""',
         *constants_prelude(b_t),
-        "    channels = x.shape[1]",
-        "    block = work.shape[3]",
-        "    total = x.shape[0] * tiles_h * tiles_w",
-        "    n_blocks = (total + block - 1) // block",
-        "    for job in prange(channels * n_blocks):",
-        "        c = job // n_blocks",
-        "        t0 = (job - c * n_blocks) * block",
-        "        count = min(block, total - t0)",
-        "        d = work[numba.get_thread_id(), 0]",
-        "        tmp = work[numba.get_thread_id(), 1]",
+        *job_prologue("x", "channels", "c", "d", "tmp"),
         f"        gather_tiles(x, d, c, t0, count, {alpha}, {m}, {m}, pad_h, pad_w, tiles_h,"
         " tiles_w)",
         f"        for j in range({alpha}):  # B^T down the columns of each tile",
@@ -99,16 +92,7 @@ def output_kernel(m: int) -> str:
         f"def output_f{m}(mm, out, bias, act, tiles_h, tiles_w, work):",
         f'    """F({m}x{m},3x3) output: mm ({alpha * alpha}, K, tiles) -> act(out + bias)."""',
         *constants_prelude(a_t),
-        "    filters = out.shape[1]",
-        "    block = work.shape[3]",
-        "    total = out.shape[0] * tiles_h * tiles_w",
-        "    n_blocks = (total + block - 1) // block",
-        "    for job in prange(filters * n_blocks):",
-        "        k = job // n_blocks",
-        "        t0 = (job - k * n_blocks) * block",
-        "        count = min(block, total - t0)",
-        "        s = work[numba.get_thread_id(), 0]",
-        "        y = work[numba.get_thread_id(), 1]",
+        *job_prologue("out", "filters", "k", "s", "y"),
         "        shift = bias[k]",
         f"        for b in range({alpha}):  # A^T down the columns",
         "            for q in range(count):",

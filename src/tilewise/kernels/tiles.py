@@ -15,17 +15,22 @@ from tilewise.kernels.activation import RELU, apply_act
 
 
 @njit(cache=True, inline="always")
+def tile_origin(t, tiles_h, tiles_w, step_h, step_w):
+    """(image, first row, first column) of the outputs that tile t owns."""
+    per_image = tiles_h * tiles_w
+    n = t // per_image
+    r = t - n * per_image
+    ty = r // tiles_w
+    return n, ty * step_h, (r - ty * tiles_w) * step_w
+
+
+@njit(cache=True, inline="always")
 def gather_tiles(x, d, c, t0, count, size, step_h, step_w, pad_h, pad_w, tiles_h, tiles_w):
     """d[(i, j), q] = x[n, c, y0 + i, x0 + j] of tile t0 + q, zero outside the input."""
     height, width = x.shape[2], x.shape[3]
-    per_image = tiles_h * tiles_w
     for q in range(count):
-        t = t0 + q
-        n = t // per_image
-        r = t - n * per_image
-        ty = r // tiles_w
-        y0 = ty * step_h - pad_h
-        x0 = (r - ty * tiles_w) * step_w - pad_w
+        n, oy0, ox0 = tile_origin(t0 + q, tiles_h, tiles_w, step_h, step_w)
+        y0, x0 = oy0 - pad_h, ox0 - pad_w
         if y0 >= 0 and x0 >= 0 and y0 + size <= height and x0 + size <= width:
             plane = x[n, c]
             for i in range(size):
@@ -45,14 +50,8 @@ def gather_tiles(x, d, c, t0, count, size, step_h, step_w, pad_h, pad_w, tiles_h
 def scatter_tiles(y, out, k, t0, count, size, step_h, step_w, tiles_h, tiles_w, act):
     """out[n, k, oy0 + i, ox0 + j] = act(y[i * size + j, q]) for the outputs tile q owns."""
     out_h, out_w = out.shape[2], out.shape[3]
-    per_image = tiles_h * tiles_w
     for q in range(count):
-        t = t0 + q
-        n = t // per_image
-        r = t - n * per_image
-        ty = r // tiles_w
-        oy0 = ty * step_h
-        ox0 = (r - ty * tiles_w) * step_w
+        n, oy0, ox0 = tile_origin(t0 + q, tiles_h, tiles_w, step_h, step_w)
         rows, cols = min(step_h, out_h - oy0), min(step_w, out_w - ox0)
         plane = out[n, k]
         for i in range(rows):
