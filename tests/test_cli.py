@@ -1,6 +1,7 @@
 """The command line: bench table and JSON rows, one-line errors with exit status 2."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,14 @@ def test_profile_lists_every_layer_with_algorithm(capsys):
     assert main(["profile", "alexnet", "--repeat", "1"]) == 0
     text = capsys.readouterr().out
     assert "conv1" in text and "im2col-gemm" in text and "GFLOP/s overall" in text
+
+
+def test_bench_and_profile_a_checkpoint(capsys):
+    model = str(Path(__file__).parent / "data" / "mxnet" / "resnet50_w8")
+    args = ["bench", "--model", model, "--input-shape", "3,64,64", "--batch-sizes", "2", *FAST]
+    assert main(args) == 0
+    assert "resnet50_w8      2" in capsys.readouterr().out
+    assert main(["profile", "--model", model, "--input-shape", "3,64,64", "--repeat", "1"]) == 0
+    assert "stage1_unit1_conv2" in capsys.readouterr().out
+    assert main(["bench", "--model", model, "--input-shape", "3,x"]) == 2
+    assert "--input-shape must be comma-separated" in capsys.readouterr().err

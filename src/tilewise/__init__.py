@@ -15,6 +15,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # spin 2^4 cycles, then s
 
 from tilewise import zoo
 from tilewise.errors import GraphError, InputError, TilewiseError, UnsupportedOpError
+from tilewise.frontend.load import load
 from tilewise.ir.graph import Graph, Node
 from tilewise.runtime.compiler import compile_graph as compile  # noqa: A001
 from tilewise.runtime.model import CompiledModel
@@ -31,6 +32,7 @@ __all__ = [
     "TilewiseError",
     "UnsupportedOpError",
     "compile",
+    "load",
     "set_threads",
     "zoo",
 ]

@@ -38,6 +38,31 @@ def _networks(text: str) -> list[str]:
     return chosen
 
 
+def _shape(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        shape = ()
+    if not shape or min(shape) < 1:
+        raise CliError(f"--input-shape must be comma-separated positive integers, got '{text}'")
+    return shape
+
+
+def _graphs(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """(label, graph builder) for --model PATH, else for the zoo networks named."""
+    from pathlib import Path
+
+    from tilewise import zoo
+    from tilewise.frontend.load import load_graph
+
+    if getattr(args, "model", None):
+        shape = _shape(args.input_shape)
+        return [(Path(args.model).name, lambda: load_graph(args.model, input_shape=shape))]
+    return [(name, lambda name=name: zoo.get(name)) for name in _networks(args.network)]
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -51,7 +76,6 @@ def _progress(text: str) -> None:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from tilewise import zoo
     from tilewise.bench.cold_start import measure_cold_start
     from tilewise.bench.machine import describe
     from tilewise.bench.runner import measure
@@ -59,7 +83,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from tilewise.plan.select import check_algo
     from tilewise.runtime.threads import set_threads
 
-    networks, batches = _networks(args.network), _batch_sizes(args.batch_sizes)
+    networks, batches = _graphs(args), _batch_sizes(args.batch_sizes)
     check_algo(args.algo)
     threads = set_threads(args.threads)
     machine = describe(threads)
@@ -74,8 +98,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     rows, results = [], []
     total = len(networks) * len(batches)
     started = time.perf_counter()
-    for index, network in enumerate(networks):
-        graph = zoo.get(network)
+    for index, (network, build) in enumerate(networks):
+        graph = build()
         for j, batch in enumerate(batches):
             done = index * len(batches) + j
             elapsed = time.perf_counter() - started
@@ -93,10 +117,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     _progress("")
     headers = ["network", "batch", "images/sec", "ms/batch", "compile s", "first call s", "runs"]
     print(format_table(headers, rows))
-    if not args.no_cold_start:
-        cold = measure_cold_start(networks[0], batches[0], threads, args.algo)
+    if not args.no_cold_start and not args.model:
+        cold = measure_cold_start(networks[0][0], batches[0], threads, args.algo)
         print(
-            f"cold start in a new process ({networks[0]}, batch {batches[0]}): "
+            f"cold start in a new process ({networks[0][0]}, batch {batches[0]}): "
             f"{cold['total_s']:.2f} s = import {cold['import_s']:.2f} s + build "
             f"{cold['build_s']:.2f} s + compile {cold['compile_s']:.2f} s + first batch "
             f"{cold['first_batch_s']:.2f} s; warm: {results[0].ms_per_batch / 1e3:.3f} s/batch"
@@ -112,9 +136,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
     import tilewise
     from tilewise.bench.table import format_table
 
-    (network,) = _networks(args.network)
+    if not args.model and not args.network:
+        raise CliError("profile needs a NETWORK or --model PATH")
+    ((network, build),) = _graphs(args)
     model = tilewise.compile(
-        tilewise.zoo.get(network),
+        build(),
         batch_size=args.batch_size,
         threads=args.threads,
         algo=args.algo,
@@ -194,13 +220,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--min-time", type=float, default=1.0, help="seconds timed (default 1)")
     bench.add_argument("--min-runs", type=_positive, default=3, help="timed runs (default 3)")
     bench.add_argument("--json", metavar="FILE", help="append one JSON row per measurement")
+    bench.add_argument("--model", metavar="PATH", help="an MXNet checkpoint prefix or -symbol.json")
+    bench.add_argument(
+        "--input-shape", help="per-sample input shape for --model (default 3,224,224)"
+    )
     bench.add_argument(
         "--no-cold-start", action="store_true", help="skip the cold-start run in a new process"
     )
     bench.set_defaults(func=cmd_bench)
 
     profile = sub.add_parser("profile", help="per-layer time, algorithm and GFLOP/s")
-    profile.add_argument("network", help="a zoo network")
+    profile.add_argument("network", nargs="?", help="a zoo network (or use --model)")
+    profile.add_argument(
+        "--model", metavar="PATH", help="an MXNet checkpoint prefix or -symbol.json"
+    )
+    profile.add_argument("--input-shape", help="per-sample input shape for --model, e.g. 3,224,224")
     profile.add_argument("--batch-size", type=_positive, default=1)
     profile.add_argument("--threads", type=_positive, default=None)
     profile.add_argument("--algo", default="auto")

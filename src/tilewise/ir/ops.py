@@ -164,6 +164,7 @@ POOLING = OpSchema(
         "kernel": Attr("tuple", ()),
         "pool_type": Attr("str", "max", ("max", "avg")),
         "global_pool": Attr("bool", False),
+        # MXNet's "same" exists for 1-D pooling only
         "pooling_convention": Attr("str", "valid", ("valid", "full")),
         "stride": Attr("tuple", (1, 1)),
         "pad": Attr("tuple", (0, 0)),
@@ -215,6 +216,13 @@ def _softmax_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     return shape
 
 
+def _softmax_axis_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    if not -len(shape) <= attrs["axis"] < len(shape):
+        raise AttrProblem(f"attribute 'axis' = {attrs['axis']} is out of range for {shape}")
+    return shape
+
+
 def _bn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if attrs["axis"] != 1:
         raise AttrProblem(
@@ -229,6 +237,74 @@ def _lrn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if attrs["nsize"] < 1 or attrs["nsize"] % 2 == 0:
         raise AttrProblem(f"attribute 'nsize' = {attrs['nsize']} must be odd and >= 1")
     return shapes[0]
+
+
+def _broadcast_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if len(shapes) != 2:
+        raise AttrProblem(f"needs two inputs, got {len(shapes)}")
+    a, b = shapes
+    if len(a) != len(b):
+        raise AttrProblem(f"inputs of rank {len(a)} and {len(b)}: ranks must match")
+    out = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and 1 not in (x, y):
+            raise AttrProblem(f"shapes {a} and {b} do not broadcast")
+        out.append(max(x, y))
+    return tuple(out)
+
+
+def reshape_target(attrs: dict, shape: Shape) -> Shape:
+    """MXNet Reshape codes: 0 copies a dimension, -1 infers one, -2 copies the rest,
+    -3 merges two dimensions."""
+    spec, out, i = attrs["shape"], [], 0
+    for code in spec:
+        if code == 0:
+            out.append(shape[i])
+            i += 1
+        elif code == -1:
+            out.append(-1)
+            i += 1
+        elif code == -2:
+            out.extend(shape[i:])
+            i = len(shape)
+        elif code == -3:
+            out.append(shape[i] * shape[i + 1])
+            i += 2
+        elif code > 0:
+            out.append(code)
+            i += 1
+        else:
+            raise AttrProblem(f"attribute 'shape' = {spec}: code {code} is not supported")
+    total = math.prod(shape)
+    if out.count(-1) > 1:
+        raise AttrProblem(f"attribute 'shape' = {spec} infers more than one dimension")
+    if -1 in out:
+        known = math.prod(d for d in out if d != -1)
+        if known == 0 or total % known:
+            raise AttrProblem(f"attribute 'shape' = {spec} does not fit {total} elements")
+        out[out.index(-1)] = total // known
+    if math.prod(out) != total:
+        raise AttrProblem(f"attribute 'shape' = {spec} gives {tuple(out)}: not {total} elements")
+    return tuple(out)
+
+
+def _reshape_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if attrs["reverse"]:
+        raise AttrProblem("attribute 'reverse' = True is not supported")
+    return reshape_target(attrs, shapes[0])
+
+
+def _leaky_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    if attrs["act_type"] == "prelu":
+        _channels_param(attrs, shapes[0])
+    return shapes[0]
+
+
+def _softmax_activation_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    if attrs["mode"] == "channel" and len(shape) < 2:
+        raise AttrProblem("mode 'channel' needs a channel axis")
+    return shape
 
 
 SCHEMAS: dict[str, OpSchema] = {
@@ -274,5 +350,25 @@ SCHEMAS: dict[str, OpSchema] = {
     "Dropout": OpSchema(attrs={"p": Attr("float", 0.5)}, infer=_same),
     "_copy": OpSchema(attrs={}, infer=_same),
     "SoftmaxOutput": OpSchema(attrs={}, infer=_softmax_infer),
-    "softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_softmax_infer),
+    "softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_softmax_axis_infer),
+    "SoftmaxActivation": OpSchema(
+        attrs={"mode": Attr("str", "instance", ("instance", "channel"))},
+        infer=_softmax_activation_infer,
+    ),
+    "LeakyReLU": OpSchema(
+        attrs={
+            "act_type": Attr("str", "leaky", ("leaky", "prelu", "elu")),
+            "slope": Attr("float", 0.25),
+        },
+        infer=_leaky_infer,
+        params=lambda a: ["gamma"] if a["act_type"] == "prelu" else [],
+        param_shapes=lambda a, s: {"gamma": (s[1],)},
+    ),
+    "clip": OpSchema(attrs={"a_min": Attr("float"), "a_max": Attr("float")}, infer=_same),
+    "Reshape": OpSchema(
+        attrs={"shape": Attr("tuple"), "reverse": Attr("bool", False)}, infer=_reshape_infer
+    ),
+    # Two inputs with NumPy broadcasting; either may be a constant.
+    "broadcast_add": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
+    "broadcast_mul": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
 }

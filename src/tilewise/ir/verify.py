@@ -33,10 +33,12 @@ def infer_shapes(graph: Graph, batch_size: int = 1) -> dict[str, tuple[int, ...]
         try:
             attrs = resolve(schema.attrs, node.attrs)
             data, params = split_inputs(node, attrs)
-            missing = [n for n in data if n not in shapes]
+            missing = [n for n in data if n not in shapes and n not in graph.constants]
             if missing:
                 raise AttrProblem(f"input value(s) {missing} are not produced before this node")
-            data_shapes = [shapes[n] for n in data]
+            data_shapes = [
+                shapes[n] if n in shapes else tuple(graph.constants[n].shape) for n in data
+            ]
             roles = schema.params(attrs)
             if len(params) != len(roles):
                 raise AttrProblem(f"expects parameters {roles}, got {params}")

@@ -98,3 +98,41 @@ def softmax_rows(x, out):
         inv = 1.0 / total
         for k in range(x.shape[1]):
             out[n, k] = out[n, k] * inv
+
+
+@njit(parallel=True, cache=True)
+def leaky_relu(x, out, slope, kind):
+    """(N, C, P): kind 0 leaky and 1 prelu use slope[c] * x below zero; 2 elu slope[c] * expm1."""
+    n_images, channels, size = x.shape
+    for job in prange(n_images * channels):
+        n = job // channels
+        c = job - n * channels
+        s = slope[c]
+        for p in range(size):
+            v = x[n, c, p]
+            if v >= 0.0:
+                out[n, c, p] = v
+            elif kind == 2:
+                out[n, c, p] = s * math.expm1(v)
+            else:
+                out[n, c, p] = s * v
+
+
+@njit(parallel=True, cache=True)
+def softmax_middle(x, out):
+    """Softmax over axis 1 of (outer, axis, inner): channel softmax, or rows when inner = 1."""
+    outer, length, inner = x.shape
+    for job in prange(outer * inner):
+        o = job // inner
+        i = job - o * inner
+        top = x[o, 0, i]
+        for k in range(1, length):
+            top = max(top, x[o, k, i])
+        total = 0.0
+        for k in range(length):
+            e = math.exp(x[o, k, i] - top)
+            out[o, k, i] = e
+            total += e
+        inv = 1.0 / total
+        for k in range(length):
+            out[o, k, i] = out[o, k, i] * inv

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tilewise.kernels.activation import CODES, act_only, add_act, scale_shift_act, softmax_rows
+from tilewise.kernels.activation import (
+    CODES,
+    act_only,
+    add_act,
+    leaky_relu,
+    scale_shift_act,
+    softmax_middle,
+    softmax_rows,
+)
 from tilewise.operators.base import Operator, as_rows
 
 
@@ -69,3 +77,55 @@ class Concat(Operator):
             stop = start + part.shape[1]
             out[:, start:stop] = part
             start = stop
+
+
+class Broadcast(Operator):
+    """broadcast_add / broadcast_mul; `operands` holds constants, None where a value comes in."""
+
+    def __init__(self, op: str, operands: list) -> None:
+        self.ufunc = np.add if op == "broadcast_add" else np.multiply
+        self.operands = operands
+
+    def run(self, inputs, out, scratch):
+        values = iter(inputs)
+        a, b = (next(values) if o is None else o for o in self.operands)
+        self.ufunc(a, b, out=out)
+
+
+class Clip(Operator):
+    inplace = True
+
+    def __init__(self, attrs: dict) -> None:
+        self.bounds = (np.float32(attrs["a_min"]), np.float32(attrs["a_max"]))
+
+    def run(self, inputs, out, scratch):
+        np.clip(inputs[0], *self.bounds, out=out)
+
+
+class LeakyReLU(Operator):
+    """leaky: slope * x below 0; elu: slope * (e^x - 1); prelu: gamma[c] * x."""
+
+    inplace = True
+
+    def __init__(self, attrs: dict, gamma: np.ndarray | None, channels: int) -> None:
+        self.kind = {"leaky": 0, "prelu": 1, "elu": 2}[attrs["act_type"]]
+        if gamma is None:
+            gamma = np.full(channels, attrs["slope"], np.float32)
+        self.slope = np.ascontiguousarray(gamma, np.float32)
+
+    def run(self, inputs, out, scratch):
+        leaky_relu(as_rows(inputs[0]), as_rows(out), self.slope, self.kind)
+
+
+class SoftmaxAxis(Operator):
+    """Softmax along any axis: the array is viewed as (outer, axis, inner)."""
+
+    inplace = True
+
+    def __init__(self, shape: tuple, axis: int) -> None:
+        axis %= len(shape)
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        self.view = (outer, shape[axis], int(np.prod(shape[axis + 1 :], dtype=np.int64)))
+
+    def run(self, inputs, out, scratch):
+        softmax_middle(inputs[0].reshape(self.view), out.reshape(self.view))

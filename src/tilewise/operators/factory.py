@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from tilewise.ir.graph import Graph, Node
 from tilewise.ir.verify import split_inputs
 from tilewise.operators import dense, elementwise, pool
@@ -16,7 +20,9 @@ def create_operator(
     attrs = node.typed
     data, param_names = split_inputs(node, attrs)
     params = [graph.constants[name] for name in param_names]
-    in_shape, out_shape = shapes[data[0]], shapes[node.output]
+    first = data[0]
+    in_shape = shapes[first] if first in shapes else tuple(graph.constants[first].shape)
+    out_shape = shapes[node.output]
     op = node.op
     if op == "Convolution":
         bias = params[1] if len(params) > 1 else None
@@ -41,8 +47,25 @@ def create_operator(
         return elementwise.Activation(attrs["act_type"])
     if op == "elemwise_add":
         return elementwise.Add(attrs)
-    if op in ("SoftmaxOutput", "softmax"):
+    if op == "SoftmaxOutput":
         return elementwise.Softmax()
+    if op == "softmax":
+        return elementwise.SoftmaxAxis(out_shape, attrs["axis"])
+    if op == "SoftmaxActivation":
+        axis = 1 if attrs["mode"] == "channel" else -1
+        if attrs["mode"] == "instance":  # over everything but the batch axis
+            return elementwise.SoftmaxAxis((out_shape[0], math.prod(out_shape[1:])), axis)
+        return elementwise.SoftmaxAxis(out_shape, axis)
+    if op in ("broadcast_add", "broadcast_mul"):
+        operands = [graph.constants.get(name) for name in node.inputs]
+        operands = [None if o is None else np.asarray(o, np.float32) for o in operands]
+        return elementwise.Broadcast(op, operands)
+    if op == "clip":
+        return elementwise.Clip(attrs)
+    if op == "LeakyReLU":
+        return elementwise.LeakyReLU(attrs, params[0] if params else None, in_shape[1])
+    if op == "Reshape":
+        return elementwise.Flatten()
     if op in ("Flatten", "Dropout", "_copy"):
         return elementwise.Flatten()
     if op == "Concat":

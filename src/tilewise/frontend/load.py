@@ -1,0 +1,57 @@
+"""tilewise.load: a model file to a runnable model (MXNet checkpoints; ONNX to come)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tilewise.errors import TilewiseError
+from tilewise.frontend.mxnet_params import read_ndarray_list, split_params
+from tilewise.frontend.mxnet_symbol import read_symbol, symbol_to_graph
+from tilewise.ir.graph import Graph
+from tilewise.ir.verify import infer_shapes
+from tilewise.runtime.loaded import LoadedModel
+
+DEFAULT_INPUT_SHAPE = (3, 224, 224)
+
+
+def _mxnet_files(path: str, epoch: int | None) -> tuple[Path, Path]:
+    prefix = path[: -len("-symbol.json")] if path.endswith("-symbol.json") else path
+    symbol = Path(f"{prefix}-symbol.json")
+    if not symbol.exists():
+        raise TilewiseError(f"{path}: no such model (looked for {symbol})")
+    if epoch is not None:
+        params = Path(f"{prefix}-{epoch:04d}.params")
+        if not params.exists():
+            raise TilewiseError(f"{symbol}: no parameters for epoch {epoch} ({params} is missing)")
+        return symbol, params
+    pattern = re.compile(re.escape(Path(prefix).name) + r"-(\d{4,})\.params$")
+    found = sorted((int(m.group(1)), p) for p in symbol.parent.iterdir()
+                   if (m := pattern.match(p.name)))  # fmt: skip
+    if not found:
+        raise TilewiseError(f"{symbol}: no {Path(prefix).name}-NNNN.params file beside it")
+    return symbol, found[-1][1]
+
+
+def load_graph(path: str, epoch: int | None = None,
+               input_shape: tuple[int, ...] | None = None) -> Graph:  # fmt: skip
+    """The graph of a model file, its shapes verified for the given per-sample input shape."""
+    path = str(path)
+    if path.endswith(".onnx"):
+        raise TilewiseError(f"{path}: ONNX import is not available yet (see issue: ONNX loading)")
+    symbol_path, params_path = _mxnet_files(path, epoch)
+    arrays = read_ndarray_list(params_path)
+    if not isinstance(arrays, dict):
+        raise TilewiseError(f"{params_path}: the arrays have no names; not a checkpoint")
+    graph = symbol_to_graph(read_symbol(symbol_path), split_params(arrays), str(symbol_path),
+                            input_shape or DEFAULT_INPUT_SHAPE)  # fmt: skip
+    infer_shapes(graph, 1)
+    return graph
+
+
+def load(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | None = None,
+         threads: int | None = None, algo: str = "auto") -> LoadedModel:  # fmt: skip
+    """Load an MXNet checkpoint: 'prefix' or 'prefix-symbol.json', with 'prefix-NNNN.params'
+    (the given `epoch`, else the latest). `input_shape` is per sample (default 3x224x224).
+    The model compiles for each batch size it is called with and keeps those plans."""
+    return LoadedModel(load_graph(path, epoch, input_shape), threads=threads, algo=algo)

@@ -1,0 +1,48 @@
+"""A loaded model: compiles a plan per batch size on first use and keeps it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.errors import InputError
+from tilewise.ir.graph import Graph
+from tilewise.runtime.compiler import compile_graph
+from tilewise.runtime.model import CompiledModel
+
+
+class LoadedModel:
+    def __init__(self, graph: Graph, threads: int | None = None, algo: str = "auto") -> None:
+        self.graph = graph
+        self.threads = threads
+        self.algo = algo
+        self.plans: dict[int, CompiledModel] = {}
+
+    @property
+    def input_name(self) -> str:
+        return self.graph.input_name
+
+    @property
+    def output_name(self) -> str:
+        return self.graph.output_name
+
+    def compile(self, batch_size: int) -> CompiledModel:
+        if batch_size not in self.plans:
+            self.plans[batch_size] = compile_graph(
+                self.graph, batch_size=batch_size, threads=self.threads, algo=self.algo
+            )
+        return self.plans[batch_size]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray) or x.ndim != len(self.graph.input_shape) + 1:
+            expected = ("N", *self.graph.input_shape)
+            got = x.shape if isinstance(x, np.ndarray) else type(x).__name__
+            raise InputError(f"{self.graph.name}: input must have shape {expected}, got {got}")
+        return self.compile(x.shape[0])(x)
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Named inputs to named outputs."""
+        if set(feeds) != {self.input_name}:
+            raise InputError(
+                f"{self.graph.name}: inputs are ['{self.input_name}'], got {sorted(feeds)}"
+            )
+        return {self.output_name: self(feeds[self.input_name])}

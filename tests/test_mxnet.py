@@ -1,0 +1,106 @@
+"""MXNet checkpoints loaded without MXNet, against MXNet 1.9.1's own outputs.
+
+Fixtures: tools/make_mxnet_fixtures.py, run once with MXNet in a separate environment.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reference import relative_error
+
+import tilewise
+from tilewise.frontend.mxnet_params import ParamsFileError, read_ndarray_list
+
+DATA = Path(__file__).parent / "data" / "mxnet"
+MODELS = ["ops_conv", "ops_merge", "ops_softmax", "ops_fc3d", "old_layout", "alexnet_w8",
+          "vgg16_w8", "resnet50_w8", "inception_bn_w8"]  # fmt: skip
+
+
+@pytest.mark.parametrize("algo", ["auto", "gemm"])
+@pytest.mark.parametrize("name", MODELS)
+def test_outputs_match_mxnet(name, algo):
+    io = np.load(DATA / f"{name}-io.npz")
+    x, expected = io["x"], io["y"]
+    model = tilewise.load(str(DATA / name), input_shape=x.shape[1:], algo=algo)
+    out = model(x)
+    assert out.shape == expected.shape
+    assert relative_error(out, expected) <= 1e-4
+
+
+def test_old_layout_fixture_really_is_old():
+    nodes = json.loads((DATA / "old_layout-symbol.json").read_text())["nodes"]
+    assert all("attrs" not in n and "param" in n for n in nodes)
+    assert all(len(ref) == 2 for n in nodes for ref in n["inputs"])
+
+
+def test_symbol_path_epoch_and_plans_per_batch(tmp_path):
+    io = np.load(DATA / "ops_softmax-io.npz")
+    x, y = io["x"], io["y"]
+    model = tilewise.load(str(DATA / "ops_softmax-symbol.json"), epoch=0, input_shape=(3, 8, 8))
+    assert relative_error(model(x[:1]), y[:1]) <= 1e-4
+    assert relative_error(model.run({"data": x})["inst"], y) <= 1e-4
+    assert sorted(model.plans) == [1, 3]
+    with pytest.raises(tilewise.InputError, match=r"inputs are \['data'\], got \['image'\]"):
+        model.run({"image": x})
+    with pytest.raises(tilewise.TilewiseError, match="no parameters for epoch 7"):
+        tilewise.load(str(DATA / "ops_softmax"), epoch=7)
+    with pytest.raises(tilewise.TilewiseError, match="no such model"):
+        tilewise.load(str(tmp_path / "nothing"))
+
+
+def test_unknown_ops_are_listed_all_at_once(tmp_path):
+    symbol = json.loads((DATA / "ops_merge-symbol.json").read_text())
+    for node in symbol["nodes"]:
+        if node["name"] in ("clip", "reshape"):
+            node["op"] = "Custom" if node["name"] == "clip" else "_contrib_Quantize"
+    (tmp_path / "m-symbol.json").write_text(json.dumps(symbol))
+    shutil.copy(DATA / "ops_merge-0000.params", tmp_path / "m-0000.params")
+    with pytest.raises(tilewise.UnsupportedOpError) as info:
+        tilewise.load(str(tmp_path / "m"))
+    message = str(info.value)
+    assert "m-symbol.json: 2 unsupported op(s)" in message
+    assert "Custom (node 'clip')" in message and "_contrib_Quantize (node 'reshape')" in message
+
+
+def test_every_dtype_reads_exactly():
+    arrays = read_ndarray_list(DATA / "dtypes.nd")
+    expected = np.load(DATA / "dtypes-expected.npz")
+    assert sorted(arrays) == sorted(k.replace("__", ":") for k in expected.files)
+    for key in expected.files:
+        got = arrays[key.replace("__", ":")]
+        assert got.dtype == expected[key].dtype
+        np.testing.assert_array_equal(got, expected[key])
+    (only,) = read_ndarray_list(DATA / "list.nd")
+    np.testing.assert_array_equal(only, np.eye(2, dtype=np.float32))
+
+
+def test_sparse_arrays_are_refused():
+    with pytest.raises(ParamsFileError, match=r"sparse.nd: offset 24: array 0 has csr storage"):
+        read_ndarray_list(DATA / "sparse.nd")
+
+
+@pytest.mark.parametrize(
+    "mangle, match",
+    [
+        (lambda b: b[:100], r"offset \d+: truncated: array \d+ data"),
+        (lambda b: b[:20], r"offset 16: truncated: array count"),
+        (lambda b: b"", r"offset 0: truncated: file header"),
+        (lambda b: b"\x89PNG" + b[4:], r"offset 0: not an MXNet NDArray file"),
+        (lambda b: b + b"junk", r"4 unexpected bytes after the names"),
+        (lambda b: b[:16] + (2**40).to_bytes(8, "little") + b[24:], "array count 1099511627776"),
+    ],
+)
+def test_damaged_files_name_the_file_and_offset(mangle, match, tmp_path):
+    path = tmp_path / "bad.params"
+    path.write_bytes(mangle((DATA / "ops_fc3d-0000.params").read_bytes()))
+    with pytest.raises(ParamsFileError, match=match) as info:
+        read_ndarray_list(path)
+    assert str(path) in str(info.value)
+
+
+def test_wrong_input_size_is_a_graph_error():
+    with pytest.raises(tilewise.GraphError, match="Pooling"):
+        tilewise.load(str(DATA / "inception_bn_w8"), input_shape=(3, 32, 32))

@@ -1,0 +1,298 @@
+"""Generate tests/data/mxnet: small MXNet checkpoints and MXNet's own outputs on fixed inputs.
+
+Needs MXNet, which must stay out of tilewise's environment (mxnet 1.9.1 wants numpy<1.24):
+
+    python3.8 -m venv /tmp/mxvenv && /tmp/mxvenv/bin/pip install mxnet==1.9.1 'numpy<1.24'
+    /tmp/mxvenv/bin/python tools/make_mxnet_fixtures.py
+
+Writes NAME-symbol.json, NAME-0000.params and NAME-io.npz (input x, output y) per model,
+an old-layout copy of one symbol, and dtypes.nd / list.nd for the NDArray reader.
+"""
+
+import json
+import os
+
+# MXNet's plain executor: its MKLDNN subgraph pass fuses a convolution with a following
+# elemwise_add as an in-place sum, overwriting the convolution's output while another node
+# still reads it (ops_merge's 'plus' came out as 2 * 'add').
+os.environ["MXNET_SUBGRAPH_BACKEND"] = "NONE"
+
+import mxnet as mx  # noqa: E402
+import numpy as np  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "mxnet")
+sym = mx.sym
+
+
+def conv(x, name, filters, kernel, stride=(1, 1), pad=(0, 0), **kw):
+    return sym.Convolution(x, name=name, num_filter=filters, kernel=kernel, stride=stride,
+                           pad=pad, **kw)
+
+
+def ops_conv():
+    x = sym.Variable("data")
+    x = conv(x, "c1", 6, (3, 3), pad=(1, 1))
+    x = sym.BatchNorm(x, name="bn1", fix_gamma=False, eps=1e-3)
+    x = sym.Activation(x, name="r1", act_type="relu")
+    x = conv(x, "c2", 8, (3, 3), stride=(2, 2), pad=(2, 2), dilate=(2, 2), num_group=2,
+             no_bias=True)
+    x = sym.BatchNorm(x, name="bn2", fix_gamma=True, use_global_stats=True)
+    x = sym.LeakyReLU(x, name="leaky", act_type="leaky", slope=0.1)
+    x = sym.Pooling(x, name="p1", kernel=(3, 3), stride=(2, 2), pool_type="max",
+                    pooling_convention="full")
+    x = conv(x, "c3", 8, (1, 1))
+    x = sym.LeakyReLU(x, name="prelu", act_type="prelu")
+    x = sym.Pooling(x, name="p2", kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type="avg",
+                    count_include_pad=False)
+    x = sym.LeakyReLU(x, name="elu", act_type="elu", slope=0.7)
+    x = sym.LRN(x, name="lrn", nsize=3, alpha=0.01, beta=0.75, knorm=1.5)
+    x = sym.Activation(x, name="sig", act_type="sigmoid")
+    x = sym.Pooling(x, name="gp", kernel=(1, 1), global_pool=True, pool_type="avg")
+    x = sym.Flatten(x, name="flat")
+    x = sym.FullyConnected(x, name="fc1", num_hidden=10)
+    x = sym.Activation(x, name="tanh", act_type="tanh")
+    x = sym.FullyConnected(x, name="fc2", num_hidden=5, no_bias=True)
+    return sym.SoftmaxOutput(x, name="softmax"), (2, 4, 11, 12)
+
+
+def ops_merge():
+    x = sym.Variable("data")
+    a = conv(x, "a", 6, (1, 1))
+    b = conv(x, "b", 4, (3, 3), pad=(1, 1))
+    cat = sym.Concat(a, b, name="cat", num_args=2)
+    c = conv(x, "c", 10, (3, 3), pad=(1, 1))
+    y = sym.elemwise_add(cat, c, name="add")
+    y = sym._internal._Plus(y, c, name="plus")
+    y = sym.broadcast_add(y, sym.Variable("shift", shape=(1, 10, 1, 1)), name="badd")
+    y = sym.broadcast_mul(y, sym.Variable("scale", shape=(1, 10, 1, 1)), name="bmul")
+    y = sym.clip(y, name="clip", a_min=-1.5, a_max=2.0)
+    y = sym.Activation(y, name="softrelu", act_type="softrelu")
+    y = sym.Dropout(y, name="drop", p=0.5)
+    y = sym.identity(y, name="ident")
+    y = sym.Reshape(y, name="reshape", shape=(0, -1))
+    y = sym.FullyConnected(y, name="fc", num_hidden=7)
+    return sym.softmax(y, name="prob", axis=-1), (2, 6, 8, 8)
+
+
+def ops_softmax():
+    x = sym.Variable("data")
+    y = conv(x, "c", 5, (3, 3), pad=(1, 1))
+    y = sym.SoftmaxActivation(y, name="chan", mode="channel")
+    y = sym.Pooling(y, name="p", kernel=(2, 2), stride=(2, 2), pool_type="max")
+    y = sym.Flatten(y, name="f")
+    y = sym.FullyConnected(y, name="fc", num_hidden=6)
+    return sym.SoftmaxActivation(y, name="inst"), (3, 3, 8, 8)
+
+
+def ops_fc3d():
+    x = sym.Variable("data")
+    y = sym.FullyConnected(x, name="fc", num_hidden=4, flatten=False)
+    y = sym.Activation(y, name="r", act_type="relu")
+    y = sym.Reshape(y, name="rs", shape=(-3, -2))
+    return sym.FullyConnected(y, name="fc2", num_hidden=3), (2, 5, 6)
+
+
+# ---- benchmark networks at 1/8 width, written as MXNet's example symbols write them ----
+
+
+def alexnet():
+    x = sym.Variable("data")
+    x = conv(x, "conv1", 12, (11, 11), stride=(4, 4))
+    x = sym.LRN(sym.Activation(x, act_type="relu"), alpha=0.0001, beta=0.75, knorm=2, nsize=5)
+    x = sym.Pooling(x, pool_type="max", kernel=(3, 3), stride=(2, 2))
+    x = conv(x, "conv2", 32, (5, 5), pad=(2, 2))
+    x = sym.LRN(sym.Activation(x, act_type="relu"), alpha=0.0001, beta=0.75, knorm=2, nsize=5)
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pool_type="max")
+    for name, filters in (("conv3", 48), ("conv4", 48), ("conv5", 32)):
+        x = sym.Activation(conv(x, name, filters, (3, 3), pad=(1, 1)), act_type="relu")
+    x = sym.Flatten(sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pool_type="max"))
+    for name in ("fc1", "fc2"):
+        x = sym.Dropout(sym.Activation(sym.FullyConnected(x, name=name, num_hidden=256),
+                                       act_type="relu"), p=0.5)
+    x = sym.FullyConnected(x, name="fc3", num_hidden=100)
+    return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 224, 224)
+
+
+def vgg16():
+    x = sym.Variable("data")
+    for i, (count, filters) in enumerate(zip((2, 2, 3, 3, 3), (8, 16, 32, 64, 64))):
+        for j in range(count):
+            x = conv(x, f"conv{i + 1}_{j + 1}", filters, (3, 3), pad=(1, 1))
+            x = sym.Activation(x, act_type="relu", name=f"relu{i + 1}_{j + 1}")
+        x = sym.Pooling(x, pool_type="max", kernel=(2, 2), stride=(2, 2), name=f"pool{i + 1}")
+    x = sym.Flatten(x, name="flatten")
+    for layer in (6, 7):
+        x = sym.FullyConnected(x, num_hidden=128, name=f"fc{layer}")
+        x = sym.Dropout(sym.Activation(x, act_type="relu", name=f"relu{layer}"), p=0.5,
+                        name=f"drop{layer}")
+    x = sym.FullyConnected(x, num_hidden=100, name="fc8")
+    return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 64, 64)
+
+
+def resnet50():
+    def unit(data, filters, stride, dim_match, name):
+        bn1 = sym.BatchNorm(data, fix_gamma=False, eps=2e-5, momentum=0.9, name=name + "_bn1")
+        act1 = sym.Activation(bn1, act_type="relu", name=name + "_relu1")
+        x = conv(act1, name + "_conv1", filters // 4, (1, 1), no_bias=True, workspace=256)
+        x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn2"),
+                           act_type="relu", name=name + "_relu2")
+        x = conv(x, name + "_conv2", filters // 4, (3, 3), stride, (1, 1), no_bias=True)
+        x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn3"),
+                           act_type="relu", name=name + "_relu3")
+        x = conv(x, name + "_conv3", filters, (1, 1), no_bias=True)
+        short = data if dim_match else conv(act1, name + "_sc", filters, (1, 1), stride,
+                                            no_bias=True)
+        return x + short
+
+    data = sym.identity(sym.Variable("data"), name="id")
+    x = sym.BatchNorm(data, fix_gamma=True, eps=2e-5, name="bn_data")
+    x = conv(x, "conv0", 8, (7, 7), (2, 2), (3, 3), no_bias=True)
+    x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn0"),
+                       act_type="relu", name="relu0")
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max")
+    for stage, (units, filters) in enumerate(zip((3, 4, 6, 3), (32, 64, 128, 256))):
+        stride = (1, 1) if stage == 0 else (2, 2)
+        x = unit(x, filters, stride, False, f"stage{stage + 1}_unit1")
+        for i in range(units - 1):
+            x = unit(x, filters, (1, 1), True, f"stage{stage + 1}_unit{i + 2}")
+    x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn1"),
+                       act_type="relu", name="relu1")
+    x = sym.Flatten(sym.Pooling(x, global_pool=True, kernel=(7, 7), pool_type="avg",
+                                name="pool1"))
+    x = sym.FullyConnected(x, num_hidden=100, name="fc1")
+    return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 64, 64)
+
+
+def inception_bn():
+    def cf(x, filters, kernel, stride=(1, 1), pad=(0, 0), name=None, suffix=""):
+        x = conv(x, f"conv_{name}{suffix}", filters, kernel, stride, pad)
+        x = sym.BatchNorm(x, fix_gamma=False, eps=1e-5 + 1e-10, name=f"bn_{name}{suffix}")
+        return sym.Activation(x, act_type="relu", name=f"relu_{name}{suffix}")
+
+    def block_a(x, n1, n3r, n3, nd3r, nd3, pool, proj, name):
+        c1 = cf(x, n1, (1, 1), name=f"{name}_1x1")
+        c3 = cf(cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"), n3, (3, 3),
+                pad=(1, 1), name=f"{name}_3x3")
+        d3 = cf(x, nd3r, (1, 1), name=f"{name}_double_3x3", suffix="_reduce")
+        d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_0")
+        d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_1")
+        p = sym.Pooling(x, kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type=pool,
+                        name=f"{pool}_pool_{name}_pool")
+        p = cf(p, proj, (1, 1), name=f"{name}_proj")
+        return sym.Concat(c1, c3, d3, p, name=f"ch_concat_{name}_chconcat")
+
+    def block_b(x, n3r, n3, nd3r, nd3, name):
+        c3 = cf(cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"), n3, (3, 3),
+                pad=(1, 1), stride=(2, 2), name=f"{name}_3x3")
+        d3 = cf(x, nd3r, (1, 1), name=f"{name}_double_3x3", suffix="_reduce")
+        d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_0")
+        d3 = cf(d3, nd3, (3, 3), pad=(1, 1), stride=(2, 2), name=f"{name}_double_3x3_1")
+        p = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max",
+                        name=f"max_pool_{name}_pool")
+        return sym.Concat(c3, d3, p, name=f"ch_concat_{name}_chconcat")
+
+    x = sym.Variable("data")
+    x = cf(x, 8, (7, 7), stride=(2, 2), pad=(3, 3), name="1")
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), name="pool_1", pool_type="max")
+    x = cf(cf(x, 8, (1, 1), name="2_red"), 24, (3, 3), pad=(1, 1), name="2")
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), name="pool_2", pool_type="max")
+    x = block_a(x, 8, 8, 8, 8, 12, "avg", 4, "3a")
+    x = block_a(x, 8, 8, 12, 8, 12, "avg", 8, "3b")
+    x = block_b(x, 16, 20, 8, 12, "3c")
+    x = block_a(x, 28, 8, 12, 12, 16, "avg", 16, "4a")
+    x = block_b(x, 16, 24, 24, 32, "4e")
+    x = block_a(x, 44, 24, 40, 24, 28, "max", 16, "5b")
+    x = sym.Pooling(x, kernel=(7, 7), stride=(1, 1), name="global_pool", pool_type="avg")
+    x = sym.FullyConnected(sym.Flatten(x), num_hidden=100)
+    return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 224, 224)
+
+
+def save(name, net, shape, seed):
+    rng = np.random.default_rng(seed)
+    exe = net.simple_bind(mx.cpu(), data=shape, grad_req="null")
+    init = mx.init.Xavier(magnitude=2.0)
+    args, aux = {}, {}
+    for key, array in exe.arg_dict.items():
+        if key == "data" or key.endswith("_label"):
+            continue
+        if key.endswith("_weight"):
+            init(mx.init.InitDesc(key), array)
+        else:  # biases, gamma, beta, prelu slopes, broadcast operands: non-trivial values
+            array[:] = rng.uniform(0.5 if key.endswith("gamma") else -0.3, 1.2, array.shape)
+        args[key] = array
+    for key, array in exe.aux_dict.items():
+        low, high = (0.5, 1.5) if key.endswith("_var") else (-0.2, 0.2)
+        array[:] = rng.uniform(low, high, array.shape)
+        aux[key] = array
+    x = rng.uniform(-1, 1, shape).astype(np.float32)
+    exe.arg_dict["data"][:] = x
+    y = exe.forward(is_train=False)[0].asnumpy()
+    prefix = os.path.join(OUT, name)
+    mx.model.save_checkpoint(prefix, 0, net, args, aux)
+    np.savez_compressed(prefix + "-io.npz", x=x, y=y)
+    print(name, shape, "->", y.shape, f"{os.path.getsize(prefix + '-0000.params')} bytes")
+    return prefix, x, y
+
+
+def old_layout(prefix, x, y):
+    """MXNet <0.9 JSON: 'param' / 'attr' instead of 'attrs', two-element inputs and heads."""
+    graph = json.load(open(prefix + "-symbol.json"))
+    for node in graph["nodes"]:
+        node["param"] = node.pop("attrs", {})
+        node["attr"] = {"__lr_mult__": "1.0"} if node["op"] == "null" else {}
+        node["inputs"] = [ref[:2] for ref in node["inputs"]]
+        node["backward_source_id"] = -1
+    graph["heads"] = [ref[:2] for ref in graph["heads"]]
+    graph.pop("node_row_ptr", None)
+    graph.pop("attrs", None)
+    old = os.path.join(OUT, "old_layout")
+    json.dump(graph, open(old + "-symbol.json", "w"))
+    # MXNet itself reads the old file back and must agree
+    net, args, aux = mx.model.load_checkpoint(prefix, 0)
+    net_old = mx.sym.load(old + "-symbol.json")
+    exe = net_old.simple_bind(mx.cpu(), data=x.shape, grad_req="null")
+    for key, value in {**args, **aux}.items():
+        (exe.arg_dict if key in exe.arg_dict else exe.aux_dict)[key][:] = value
+    exe.arg_dict["data"][:] = x
+    y_old = exe.forward(is_train=False)[0].asnumpy()
+    assert np.allclose(y_old, y), "MXNet disagrees with itself on the old layout"
+    params = {**{f"arg:{k}": v for k, v in args.items()}, **{f"aux:{k}": v for k, v in aux.items()}}
+    mx.nd.save(old + "-0000.params", params)  # save_checkpoint would rewrite the symbol
+    np.savez_compressed(old + "-io.npz", x=x, y=y_old)
+    print("old_layout from", os.path.basename(prefix))
+
+
+def ndarray_files():
+    arrays = {
+        "arg:f32": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "arg:f16": np.array([1.5, -2.25], np.float16),
+        "aux:f64": np.array([[1e-300, 3.0]], np.float64),
+        "u8": np.array([0, 255], np.uint8),
+        "i8": np.array([-128, 127], np.int8),
+        "i32": np.array([2**31 - 1], np.int32),
+        "i64": np.array([2**40, -5], np.int64),
+    }
+    mx.nd.save(os.path.join(OUT, "dtypes.nd"),
+               {k: mx.nd.array(v, dtype=v.dtype) for k, v in arrays.items()})
+    np.savez(os.path.join(OUT, "dtypes-expected.npz"), **{k.replace(":", "__"): v
+                                                           for k, v in arrays.items()})
+    mx.nd.save(os.path.join(OUT, "list.nd"), [mx.nd.array(np.eye(2, dtype=np.float32))])
+    sparse = mx.nd.array(np.eye(3, dtype=np.float32)).tostype("csr")
+    mx.nd.save(os.path.join(OUT, "sparse.nd"), {"csr": sparse})
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    models = [("ops_conv", ops_conv), ("ops_merge", ops_merge), ("ops_softmax", ops_softmax),
+              ("ops_fc3d", ops_fc3d), ("alexnet_w8", alexnet), ("vgg16_w8", vgg16),
+              ("resnet50_w8", resnet50), ("inception_bn_w8", inception_bn)]
+    saved = {}
+    for seed, (name, build) in enumerate(models):
+        net, shape = build()
+        saved[name] = save(name, net, shape, seed)
+    old_layout(*saved["ops_merge"])
+    ndarray_files()
+
+
+if __name__ == "__main__":
+    main()
