@@ -75,7 +75,70 @@ def _progress(text: str) -> None:
     print(f"\x1b[2K{text}" if sys.stderr.isatty() else text, end=end, file=sys.stderr, flush=True)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tilewise.bench.compare import run_compare
+    from tilewise.bench.machine import describe
+    from tilewise.bench.peers import PEERS
+    from tilewise.bench.report import text_table, write_report
+    from tilewise.plan.select import check_algo
+    from tilewise.runtime.threads import set_threads
+
+    peers = [p for p in args.compare.split(",") if p]
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise CliError(f"unknown peer(s) {', '.join(unknown)}; choose from: {', '.join(PEERS)}")
+    algos = args.algo.split(",")
+    for algo in algos:
+        check_algo(algo)
+    lines = ["tilewise-auto"] + [f"tilewise-{a}" for a in algos if a != "auto"]
+    networks = [name for name, _ in _graphs(args)]
+    threads = set_threads(args.threads)
+    out_dir = Path(args.out)
+    rows, notes, interrupted = [], [], False
+    try:
+        rows, notes = run_compare(networks, _batch_sizes(args.batch_sizes), lines + peers,
+                                  threads, args.rounds, args.min_time, out_dir,
+                                  describe(threads), _progress)  # fmt: skip
+    except KeyboardInterrupt:
+        interrupted = True
+        from tilewise.bench.report import read_rows
+
+        results = out_dir / "results.jsonl"
+        rows = read_rows(results) if results.exists() else []
+    _progress("")
+    for note in notes:
+        print(f"note: {note}")
+    if not rows:
+        print("no measurements finished")
+        return 130 if interrupted else 1
+    print(text_table(rows))
+    report = write_report(rows, out_dir, notes)
+    print(f"results: {out_dir / 'results.jsonl'}; report with charts: {report}")
+    return 130 if interrupted else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tilewise.bench.report import read_rows, text_table, write_report
+
+    try:
+        rows = read_rows(args.results)
+    except (OSError, ValueError) as error:
+        raise CliError(str(error)) from None
+    if not rows:
+        raise CliError(f"{args.results}: no results")
+    out_dir = Path(args.out) if args.out else Path(args.results).parent
+    print(text_table(rows))
+    print(f"report with charts: {write_report(rows, out_dir)}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.compare:
+        return cmd_compare(args)
     from tilewise.bench.cold_start import measure_cold_start
     from tilewise.bench.machine import describe
     from tilewise.bench.runner import measure
@@ -222,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="FILE", help="append one JSON row per measurement")
     bench.add_argument("--model", metavar="PATH", help="an MXNet checkpoint prefix or -symbol.json")
     bench.add_argument(
+        "--compare",
+        metavar="PEERS",
+        help="also run peers: onnxruntime,openvino,torch (same weights, via ONNX); "
+        "--algo then takes a list, e.g. auto,gemm",
+    )
+    bench.add_argument("--rounds", type=_positive, default=3, help="--compare: rounds (3)")
+    bench.add_argument("--out", default="bench-results", help="--compare: output folder")
+    bench.add_argument(
         "--input-shape", help="per-sample input shape for --model (default 3,224,224)"
     )
     bench.add_argument(
@@ -247,6 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("output", help="the .onnx file to write")
     export.add_argument("--seed", type=int, default=0, help="weight initialisation seed")
     export.set_defaults(func=cmd_export)
+
+    report = sub.add_parser("report", help="redraw the charts and report from saved results")
+    report.add_argument("results", help="a results.jsonl written by bench --compare")
+    report.add_argument("--out", help="output folder (default: beside the results)")
+    report.set_defaults(func=cmd_report)
 
     networks = sub.add_parser("networks", help="list the zoo networks")
     networks.set_defaults(func=cmd_networks)

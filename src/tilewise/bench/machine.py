@@ -19,6 +19,22 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile",
+              "neon", "asimd", "sve")  # fmt: skip
+
+
+def cpu_flags() -> str:
+    """The SIMD flags that matter for these kernels, as /proc/cpuinfo lists them."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return "unknown"
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith(("flags", "Features")):
+            present = set(line.split(":", 1)[1].split())
+            return " ".join(f for f in SIMD_FLAGS if f in present) or "none listed"
+    return "unknown"
+
+
 def blas_description() -> str:
     pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
     if not pools:
@@ -42,6 +58,7 @@ def describe(threads: int) -> dict:
         "cpu": cpu_model(),
         "machine": platform.machine(),
         "cores": default_threads(),
+        "cpu_flags": cpu_flags(),
         "threads": threads,
         "python": platform.python_version(),
         "tilewise": __version__,

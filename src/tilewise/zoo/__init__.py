@@ -11,12 +11,14 @@ from tilewise.zoo.alexnet import alexnet
 from tilewise.zoo.inception_bn import inception_bn
 from tilewise.zoo.inception_v3 import inception_v3
 from tilewise.zoo.resnet import UNITS, resnet
+from tilewise.zoo.tiny import tiny
 from tilewise.zoo.vgg import LAYERS, vgg
 
 BUILDERS: dict[str, Callable[..., Graph]] = {
     "alexnet": alexnet,
     "inception-bn": inception_bn,
     "inception-v3": inception_v3,
+    "tiny": tiny,
     **{f"vgg-{n}": partial(vgg, n) for n in LAYERS},
     **{f"resnet-{n}": partial(resnet, n) for n in UNITS},
 }
