@@ -25,8 +25,9 @@ sym = mx.sym
 
 
 def conv(x, name, filters, kernel, stride=(1, 1), pad=(0, 0), **kw):
-    return sym.Convolution(x, name=name, num_filter=filters, kernel=kernel, stride=stride,
-                           pad=pad, **kw)
+    return sym.Convolution(
+        x, name=name, num_filter=filters, kernel=kernel, stride=stride, pad=pad, **kw
+    )
 
 
 def ops_conv():
@@ -34,16 +35,25 @@ def ops_conv():
     x = conv(x, "c1", 6, (3, 3), pad=(1, 1))
     x = sym.BatchNorm(x, name="bn1", fix_gamma=False, eps=1e-3)
     x = sym.Activation(x, name="r1", act_type="relu")
-    x = conv(x, "c2", 8, (3, 3), stride=(2, 2), pad=(2, 2), dilate=(2, 2), num_group=2,
-             no_bias=True)
+    x = conv(
+        x, "c2", 8, (3, 3), stride=(2, 2), pad=(2, 2), dilate=(2, 2), num_group=2, no_bias=True
+    )
     x = sym.BatchNorm(x, name="bn2", fix_gamma=True, use_global_stats=True)
     x = sym.LeakyReLU(x, name="leaky", act_type="leaky", slope=0.1)
-    x = sym.Pooling(x, name="p1", kernel=(3, 3), stride=(2, 2), pool_type="max",
-                    pooling_convention="full")
+    x = sym.Pooling(
+        x, name="p1", kernel=(3, 3), stride=(2, 2), pool_type="max", pooling_convention="full"
+    )
     x = conv(x, "c3", 8, (1, 1))
     x = sym.LeakyReLU(x, name="prelu", act_type="prelu")
-    x = sym.Pooling(x, name="p2", kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type="avg",
-                    count_include_pad=False)
+    x = sym.Pooling(
+        x,
+        name="p2",
+        kernel=(3, 3),
+        stride=(1, 1),
+        pad=(1, 1),
+        pool_type="avg",
+        count_include_pad=False,
+    )
     x = sym.LeakyReLU(x, name="elu", act_type="elu", slope=0.7)
     x = sym.LRN(x, name="lrn", nsize=3, alpha=0.01, beta=0.75, knorm=1.5)
     x = sym.Activation(x, name="sig", act_type="sigmoid")
@@ -107,15 +117,16 @@ def alexnet():
         x = sym.Activation(conv(x, name, filters, (3, 3), pad=(1, 1)), act_type="relu")
     x = sym.Flatten(sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pool_type="max"))
     for name in ("fc1", "fc2"):
-        x = sym.Dropout(sym.Activation(sym.FullyConnected(x, name=name, num_hidden=256),
-                                       act_type="relu"), p=0.5)
+        x = sym.Dropout(
+            sym.Activation(sym.FullyConnected(x, name=name, num_hidden=256), act_type="relu"), p=0.5
+        )
     x = sym.FullyConnected(x, name="fc3", num_hidden=100)
     return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 224, 224)
 
 
 def vgg16():
     x = sym.Variable("data")
-    for i, (count, filters) in enumerate(zip((2, 2, 3, 3, 3), (8, 16, 32, 64, 64))):
+    for i, (count, filters) in enumerate(zip((2, 2, 3, 3, 3), (8, 16, 32, 64, 64))):  # noqa: B905 (runs on Python 3.8)
         for j in range(count):
             x = conv(x, f"conv{i + 1}_{j + 1}", filters, (3, 3), pad=(1, 1))
             x = sym.Activation(x, act_type="relu", name=f"relu{i + 1}_{j + 1}")
@@ -123,8 +134,9 @@ def vgg16():
     x = sym.Flatten(x, name="flatten")
     for layer in (6, 7):
         x = sym.FullyConnected(x, num_hidden=128, name=f"fc{layer}")
-        x = sym.Dropout(sym.Activation(x, act_type="relu", name=f"relu{layer}"), p=0.5,
-                        name=f"drop{layer}")
+        x = sym.Dropout(
+            sym.Activation(x, act_type="relu", name=f"relu{layer}"), p=0.5, name=f"drop{layer}"
+        )
     x = sym.FullyConnected(x, num_hidden=100, name="fc8")
     return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 64, 64)
 
@@ -134,31 +146,39 @@ def resnet50():
         bn1 = sym.BatchNorm(data, fix_gamma=False, eps=2e-5, momentum=0.9, name=name + "_bn1")
         act1 = sym.Activation(bn1, act_type="relu", name=name + "_relu1")
         x = conv(act1, name + "_conv1", filters // 4, (1, 1), no_bias=True, workspace=256)
-        x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn2"),
-                           act_type="relu", name=name + "_relu2")
+        x = sym.Activation(
+            sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn2"),
+            act_type="relu",
+            name=name + "_relu2",
+        )
         x = conv(x, name + "_conv2", filters // 4, (3, 3), stride, (1, 1), no_bias=True)
-        x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn3"),
-                           act_type="relu", name=name + "_relu3")
+        x = sym.Activation(
+            sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name=name + "_bn3"),
+            act_type="relu",
+            name=name + "_relu3",
+        )
         x = conv(x, name + "_conv3", filters, (1, 1), no_bias=True)
-        short = data if dim_match else conv(act1, name + "_sc", filters, (1, 1), stride,
-                                            no_bias=True)
+        short = (
+            data if dim_match else conv(act1, name + "_sc", filters, (1, 1), stride, no_bias=True)
+        )
         return x + short
 
     data = sym.identity(sym.Variable("data"), name="id")
     x = sym.BatchNorm(data, fix_gamma=True, eps=2e-5, name="bn_data")
     x = conv(x, "conv0", 8, (7, 7), (2, 2), (3, 3), no_bias=True)
-    x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn0"),
-                       act_type="relu", name="relu0")
+    x = sym.Activation(
+        sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn0"), act_type="relu", name="relu0"
+    )
     x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max")
-    for stage, (units, filters) in enumerate(zip((3, 4, 6, 3), (32, 64, 128, 256))):
+    for stage, (units, filters) in enumerate(zip((3, 4, 6, 3), (32, 64, 128, 256))):  # noqa: B905
         stride = (1, 1) if stage == 0 else (2, 2)
         x = unit(x, filters, stride, False, f"stage{stage + 1}_unit1")
         for i in range(units - 1):
             x = unit(x, filters, (1, 1), True, f"stage{stage + 1}_unit{i + 2}")
-    x = sym.Activation(sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn1"),
-                       act_type="relu", name="relu1")
-    x = sym.Flatten(sym.Pooling(x, global_pool=True, kernel=(7, 7), pool_type="avg",
-                                name="pool1"))
+    x = sym.Activation(
+        sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn1"), act_type="relu", name="relu1"
+    )
+    x = sym.Flatten(sym.Pooling(x, global_pool=True, kernel=(7, 7), pool_type="avg", name="pool1"))
     x = sym.FullyConnected(x, num_hidden=100, name="fc1")
     return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 64, 64)
 
@@ -171,24 +191,47 @@ def inception_bn():
 
     def block_a(x, n1, n3r, n3, nd3r, nd3, pool, proj, name):
         c1 = cf(x, n1, (1, 1), name=f"{name}_1x1")
-        c3 = cf(cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"), n3, (3, 3),
-                pad=(1, 1), name=f"{name}_3x3")
+        c3 = cf(
+            cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"),
+            n3,
+            (3, 3),
+            pad=(1, 1),
+            name=f"{name}_3x3",
+        )
         d3 = cf(x, nd3r, (1, 1), name=f"{name}_double_3x3", suffix="_reduce")
         d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_0")
         d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_1")
-        p = sym.Pooling(x, kernel=(3, 3), stride=(1, 1), pad=(1, 1), pool_type=pool,
-                        name=f"{pool}_pool_{name}_pool")
+        p = sym.Pooling(
+            x,
+            kernel=(3, 3),
+            stride=(1, 1),
+            pad=(1, 1),
+            pool_type=pool,
+            name=f"{pool}_pool_{name}_pool",
+        )
         p = cf(p, proj, (1, 1), name=f"{name}_proj")
         return sym.Concat(c1, c3, d3, p, name=f"ch_concat_{name}_chconcat")
 
     def block_b(x, n3r, n3, nd3r, nd3, name):
-        c3 = cf(cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"), n3, (3, 3),
-                pad=(1, 1), stride=(2, 2), name=f"{name}_3x3")
+        c3 = cf(
+            cf(x, n3r, (1, 1), name=f"{name}_3x3", suffix="_reduce"),
+            n3,
+            (3, 3),
+            pad=(1, 1),
+            stride=(2, 2),
+            name=f"{name}_3x3",
+        )
         d3 = cf(x, nd3r, (1, 1), name=f"{name}_double_3x3", suffix="_reduce")
         d3 = cf(d3, nd3, (3, 3), pad=(1, 1), name=f"{name}_double_3x3_0")
         d3 = cf(d3, nd3, (3, 3), pad=(1, 1), stride=(2, 2), name=f"{name}_double_3x3_1")
-        p = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max",
-                        name=f"max_pool_{name}_pool")
+        p = sym.Pooling(
+            x,
+            kernel=(3, 3),
+            stride=(2, 2),
+            pad=(1, 1),
+            pool_type="max",
+            name=f"max_pool_{name}_pool",
+        )
         return sym.Concat(c3, d3, p, name=f"ch_concat_{name}_chconcat")
 
     x = sym.Variable("data")
@@ -272,10 +315,14 @@ def ndarray_files():
         "i32": np.array([2**31 - 1], np.int32),
         "i64": np.array([2**40, -5], np.int64),
     }
-    mx.nd.save(os.path.join(OUT, "dtypes.nd"),
-               {k: mx.nd.array(v, dtype=v.dtype) for k, v in arrays.items()})
-    np.savez(os.path.join(OUT, "dtypes-expected.npz"), **{k.replace(":", "__"): v
-                                                           for k, v in arrays.items()})
+    mx.nd.save(
+        os.path.join(OUT, "dtypes.nd"),
+        {k: mx.nd.array(v, dtype=v.dtype) for k, v in arrays.items()},
+    )
+    np.savez(
+        os.path.join(OUT, "dtypes-expected.npz"),
+        **{k.replace(":", "__"): v for k, v in arrays.items()},
+    )
     mx.nd.save(os.path.join(OUT, "list.nd"), [mx.nd.array(np.eye(2, dtype=np.float32))])
     sparse = mx.nd.array(np.eye(3, dtype=np.float32)).tostype("csr")
     mx.nd.save(os.path.join(OUT, "sparse.nd"), {"csr": sparse})
@@ -283,9 +330,16 @@ def ndarray_files():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    models = [("ops_conv", ops_conv), ("ops_merge", ops_merge), ("ops_softmax", ops_softmax),
-              ("ops_fc3d", ops_fc3d), ("alexnet_w8", alexnet), ("vgg16_w8", vgg16),
-              ("resnet50_w8", resnet50), ("inception_bn_w8", inception_bn)]
+    models = [
+        ("ops_conv", ops_conv),
+        ("ops_merge", ops_merge),
+        ("ops_softmax", ops_softmax),
+        ("ops_fc3d", ops_fc3d),
+        ("alexnet_w8", alexnet),
+        ("vgg16_w8", vgg16),
+        ("resnet50_w8", resnet50),
+        ("inception_bn_w8", inception_bn),
+    ]
     saved = {}
     for seed, (name, build) in enumerate(models):
         net, shape = build()

@@ -1,0 +1,48 @@
+"""The whole `bench --compare` pipeline on the tiny network with onnxruntime."""
+
+import json
+
+import pytest
+
+from tilewise.cli import main
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("matplotlib")
+
+
+def test_compare_pipeline(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    args = ["bench", "--network", "tiny", "--batch-sizes", "1,2", "--compare",
+            "onnxruntime,openvino", "--algo", "auto,gemm", "--rounds", "2", "--min-time", "0",
+            "--threads", "1", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "tiny (median over rounds, min-max)" in text
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    runtimes = {"tilewise-auto", "tilewise-gemm", "onnxruntime"}
+    if "openvino: skipped" not in text:
+        runtimes.add("openvino")
+    expected = {(r, b, n) for r in runtimes for b in (1, 2) for n in (1, 2)}
+    assert {(r["runtime"], r["batch_size"], r["round"]) for r in rows} == expected
+    for row in rows:
+        assert row["network"] == "tiny" and row["threads"] == 1
+        assert row["images_per_sec"] > 0 and row["version"] and row["cpu"]
+        assert row["reference"] == "tilewise-auto"
+        assert row["max_rel_diff"] <= 1e-5, row
+    report = (out / "report.md").read_text()
+    assert "![tiny](tiny.png)" in report and "threads: 1" in report
+    assert (out / "tiny.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # redraw from the saved rows into another folder
+    again = tmp_path / "again"
+    assert main(["report", str(out / "results.jsonl"), "--out", str(again)]) == 0
+    assert (again / "tiny.png").exists() and (again / "report.md").exists()
+
+
+def test_unknown_peer_and_bad_results_file(tmp_path, capsys):
+    assert main(["bench", "--network", "tiny", "--compare", "tensorflow"]) == 2
+    assert "unknown peer(s) tensorflow" in capsys.readouterr().err
+    bad = tmp_path / "results.jsonl"
+    bad.write_text("{not json\n")
+    assert main(["report", str(bad)]) == 2
+    assert "line 1 is not JSON" in capsys.readouterr().err
