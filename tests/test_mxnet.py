@@ -15,8 +15,11 @@ import tilewise
 from tilewise.frontend.mxnet_params import ParamsFileError, read_ndarray_list
 
 DATA = Path(__file__).parent / "data" / "mxnet"
-MODELS = ["ops_conv", "ops_merge", "ops_softmax", "ops_fc3d", "old_layout", "alexnet_w8",
-          "vgg16_w8", "resnet50_w8", "inception_bn_w8"]  # fmt: skip
+MODELS = [
+    *("ops_conv", "ops_merge", "ops_softmax", "ops_fc3d", "old_layout"),
+    *("alexnet_w8", "vgg16_w8", "resnet50_w8", "resnet152_w16", "inception_bn_w8"),
+    "inception_v3_w8",
+]
 
 
 @pytest.mark.parametrize("algo", ["auto", "gemm"])

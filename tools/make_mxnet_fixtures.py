@@ -141,7 +141,7 @@ def vgg16():
     return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 64, 64)
 
 
-def resnet50():
+def resnet(units=(3, 4, 6, 3), width=8):
     def unit(data, filters, stride, dim_match, name):
         bn1 = sym.BatchNorm(data, fix_gamma=False, eps=2e-5, momentum=0.9, name=name + "_bn1")
         act1 = sym.Activation(bn1, act_type="relu", name=name + "_relu1")
@@ -165,15 +165,16 @@ def resnet50():
 
     data = sym.identity(sym.Variable("data"), name="id")
     x = sym.BatchNorm(data, fix_gamma=True, eps=2e-5, name="bn_data")
-    x = conv(x, "conv0", 8, (7, 7), (2, 2), (3, 3), no_bias=True)
+    x = conv(x, "conv0", 64 // width, (7, 7), (2, 2), (3, 3), no_bias=True)
     x = sym.Activation(
         sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn0"), act_type="relu", name="relu0"
     )
     x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pad=(1, 1), pool_type="max")
-    for stage, (units, filters) in enumerate(zip((3, 4, 6, 3), (32, 64, 128, 256))):  # noqa: B905
+    filters_list = [f // width for f in (256, 512, 1024, 2048)]
+    for stage, (count, filters) in enumerate(zip(units, filters_list)):  # noqa: B905
         stride = (1, 1) if stage == 0 else (2, 2)
         x = unit(x, filters, stride, False, f"stage{stage + 1}_unit1")
-        for i in range(units - 1):
+        for i in range(count - 1):
             x = unit(x, filters, (1, 1), True, f"stage{stage + 1}_unit{i + 2}")
     x = sym.Activation(
         sym.BatchNorm(x, fix_gamma=False, eps=2e-5, name="bn1"), act_type="relu", name="relu1"
@@ -250,7 +251,110 @@ def inception_bn():
     return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 224, 224)
 
 
-def save(name, net, shape, seed):
+def inception_v3():
+    def cv(x, filters, kernel=(1, 1), stride=(1, 1), pad=(0, 0), name="", suffix=""):
+        filters = max(filters // 8, 2)
+        x = conv(x, f"{name}{suffix}_conv2d", filters, kernel, stride, pad, no_bias=True)
+        x = sym.BatchNorm(x, name=f"{name}{suffix}_batchnorm", fix_gamma=True)
+        return sym.Activation(x, act_type="relu", name=f"{name}{suffix}_relu")
+
+    def pool(x, kind, name, stride=(1, 1), pad=(1, 1)):
+        return sym.Pooling(
+            x,
+            kernel=(3, 3),
+            stride=stride,
+            pad=pad,
+            pool_type=kind,
+            name=f"{kind}_pool_{name}_pool",
+        )
+
+    def block_a(x, n1, n3r, n31, n32, n5r, n5, kind, proj, name):
+        t1 = cv(x, n1, name=f"{name}_conv")
+        t5 = cv(
+            cv(x, n5r, name=f"{name}_tower", suffix="_conv"),
+            n5,
+            (5, 5),
+            pad=(2, 2),
+            name=f"{name}_tower",
+            suffix="_conv_1",
+        )
+        t3 = cv(x, n3r, name=f"{name}_tower_1", suffix="_conv")
+        t3 = cv(t3, n31, (3, 3), pad=(1, 1), name=f"{name}_tower_1", suffix="_conv_1")
+        t3 = cv(t3, n32, (3, 3), pad=(1, 1), name=f"{name}_tower_1", suffix="_conv_2")
+        p = cv(pool(x, kind, name), proj, name=f"{name}_tower_2", suffix="_conv")
+        return sym.Concat(t1, t5, t3, p, name=f"ch_concat_{name}_chconcat")
+
+    def block_b(x, n3, nd3r, nd31, nd32, name):
+        t3 = cv(x, n3, (3, 3), stride=(2, 2), name=f"{name}_conv")
+        d3 = cv(x, nd3r, name=f"{name}_tower", suffix="_conv")
+        d3 = cv(d3, nd31, (3, 3), pad=(1, 1), name=f"{name}_tower", suffix="_conv_1")
+        d3 = cv(d3, nd32, (3, 3), stride=(2, 2), name=f"{name}_tower", suffix="_conv_2")
+        p = pool(x, "max", name, stride=(2, 2), pad=(0, 0))
+        return sym.Concat(t3, d3, p, name=f"ch_concat_{name}_chconcat")
+
+    def block_c(x, n1, d7r, d71, d72, q7r, q71, q72, q73, q74, kind, proj, name):
+        row, col = ((1, 7), (0, 3)), ((7, 1), (3, 0))
+        t1 = cv(x, n1, name=f"{name}_conv")
+        d7 = cv(x, d7r, name=f"{name}_tower", suffix="_conv")
+        for i, (f, (k, p)) in enumerate(((d71, row), (d72, col)), start=1):
+            d7 = cv(d7, f, k, pad=p, name=f"{name}_tower", suffix=f"_conv_{i}")
+        q7 = cv(x, q7r, name=f"{name}_tower_1", suffix="_conv")
+        for i, (f, (k, p)) in enumerate(((q71, col), (q72, row), (q73, col), (q74, row)), start=1):
+            q7 = cv(q7, f, k, pad=p, name=f"{name}_tower_1", suffix=f"_conv_{i}")
+        p = cv(pool(x, kind, name), proj, name=f"{name}_tower_2", suffix="_conv")
+        return sym.Concat(t1, d7, q7, p, name=f"ch_concat_{name}_chconcat")
+
+    def block_d(x, n3r, n3, d7r, d71, d72, d73, name):
+        t3 = cv(
+            cv(x, n3r, name=f"{name}_tower", suffix="_conv"),
+            n3,
+            (3, 3),
+            stride=(2, 2),
+            name=f"{name}_tower",
+            suffix="_conv_1",
+        )
+        d7 = cv(x, d7r, name=f"{name}_tower_1", suffix="_conv")
+        d7 = cv(d7, d71, (1, 7), pad=(0, 3), name=f"{name}_tower_1", suffix="_conv_1")
+        d7 = cv(d7, d72, (7, 1), pad=(3, 0), name=f"{name}_tower_1", suffix="_conv_2")
+        d7 = cv(d7, d73, (3, 3), stride=(2, 2), name=f"{name}_tower_1", suffix="_conv_3")
+        p = sym.Pooling(
+            x, kernel=(3, 3), stride=(2, 2), pool_type="max", name=f"max_pool_{name}_pool"
+        )
+        return sym.Concat(t3, d7, p, name=f"ch_concat_{name}_chconcat")
+
+    def block_e(x, n1, d3r, d31, d32, t3r, t3n, t31, t32, kind, proj, name):
+        t1 = cv(x, n1, name=f"{name}_conv")
+        d3 = cv(x, d3r, name=f"{name}_tower", suffix="_conv")
+        a = cv(d3, d31, (1, 3), pad=(0, 1), name=f"{name}_tower", suffix="_mixed_conv")
+        b = cv(d3, d32, (3, 1), pad=(1, 0), name=f"{name}_tower", suffix="_mixed_conv_1")
+        t3 = cv(x, t3r, name=f"{name}_tower_1", suffix="_conv")
+        t3 = cv(t3, t3n, (3, 3), pad=(1, 1), name=f"{name}_tower_1", suffix="_conv_1")
+        c = cv(t3, t31, (1, 3), pad=(0, 1), name=f"{name}_tower_1", suffix="_mixed_conv")
+        d = cv(t3, t32, (3, 1), pad=(1, 0), name=f"{name}_tower_1", suffix="_mixed_conv_1")
+        p = cv(pool(x, kind, name), proj, name=f"{name}_tower_2", suffix="_conv")
+        return sym.Concat(t1, a, b, c, d, p, name=f"ch_concat_{name}_chconcat")
+
+    x = sym.identity(sym.Variable("data"), name="id")
+    x = cv(x, 32, (3, 3), stride=(2, 2), name="conv")
+    x = cv(x, 32, (3, 3), name="conv_1")
+    x = cv(x, 64, (3, 3), pad=(1, 1), name="conv_2")
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pool_type="max", name="pool")
+    x = cv(cv(x, 80, name="conv_3"), 192, (3, 3), name="conv_4")
+    x = sym.Pooling(x, kernel=(3, 3), stride=(2, 2), pool_type="max", name="pool1")
+    x = block_a(x, 64, 64, 96, 96, 48, 64, "avg", 32, "mixed")
+    x = block_a(x, 64, 64, 96, 96, 48, 64, "avg", 64, "mixed_1")
+    x = block_b(x, 384, 64, 96, 96, "mixed_3")
+    x = block_c(x, 192, 128, 128, 192, 128, 128, 128, 128, 192, "avg", 192, "mixed_4")
+    x = block_d(x, 192, 320, 192, 192, 192, 192, "mixed_8")
+    x = block_e(x, 320, 384, 384, 384, 448, 384, 384, 384, "max", 192, "mixed_10")
+    x = sym.Pooling(x, kernel=(8, 8), stride=(1, 1), pool_type="avg", name="global_pool")
+    x = sym.FullyConnected(sym.Flatten(x, name="flatten"), num_hidden=100, name="fc1")
+    return sym.SoftmaxOutput(x, name="softmax"), (1, 3, 299, 299)
+
+
+def save(name, net, shape, seed, half=False):
+    """`half`: store the weights as float16 (values rounded first, so MXNet's output is
+    computed from exactly what the file holds): half the size, and the float16 path read."""
     rng = np.random.default_rng(seed)
     exe = net.simple_bind(mx.cpu(), data=shape, grad_req="null")
     init = mx.init.Xavier(magnitude=2.0)
@@ -262,6 +366,8 @@ def save(name, net, shape, seed):
             init(mx.init.InitDesc(key), array)
         else:  # biases, gamma, beta, prelu slopes, broadcast operands: non-trivial values
             array[:] = rng.uniform(0.5 if key.endswith("gamma") else -0.3, 1.2, array.shape)
+        if half and key.endswith("_weight"):
+            array[:] = array.asnumpy().astype(np.float16).astype(np.float32)
         args[key] = array
     for key, array in exe.aux_dict.items():
         low, high = (0.5, 1.5) if key.endswith("_var") else (-0.2, 0.2)
@@ -272,6 +378,11 @@ def save(name, net, shape, seed):
     y = exe.forward(is_train=False)[0].asnumpy()
     prefix = os.path.join(OUT, name)
     mx.model.save_checkpoint(prefix, 0, net, args, aux)
+    if half:
+        stored = {f"arg:{k}": v.astype("float16") if k.endswith("_weight") else v
+                  for k, v in args.items()}  # fmt: skip
+        stored.update({f"aux:{k}": v for k, v in aux.items()})
+        mx.nd.save(prefix + "-0000.params", stored)
     np.savez_compressed(prefix + "-io.npz", x=x, y=y)
     print(name, shape, "->", y.shape, f"{os.path.getsize(prefix + '-0000.params')} bytes")
     return prefix, x, y
@@ -337,13 +448,15 @@ def main():
         ("ops_fc3d", ops_fc3d),
         ("alexnet_w8", alexnet),
         ("vgg16_w8", vgg16),
-        ("resnet50_w8", resnet50),
+        ("resnet50_w8", resnet),
         ("inception_bn_w8", inception_bn),
+        ("resnet152_w16", lambda: resnet((3, 8, 36, 3), 16)),
+        ("inception_v3_w8", inception_v3),
     ]
     saved = {}
     for seed, (name, build) in enumerate(models):
         net, shape = build()
-        saved[name] = save(name, net, shape, seed)
+        saved[name] = save(name, net, shape, seed, half=name.endswith(("_w8", "_w16")))
     old_layout(*saved["ops_merge"])
     ndarray_files()
 
