@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from graphs import uniform
+from test_zoo import _randomise_batchnorm
 
 import tilewise
 from tilewise.cli import main
@@ -11,21 +12,13 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 
-def _with_statistics(graph, rng):
-    for name, array in graph.constants.items():
-        if name.endswith(("_gamma", "_moving_var")):
-            graph.constants[name] = uniform(rng, array.shape, 0.5, 1.5)
-        elif name.endswith(("_beta", "_moving_mean")):
-            graph.constants[name] = uniform(rng, array.shape, -0.2, 0.2)
-    return graph
-
-
 @pytest.mark.parametrize("name", ["alexnet", "inception-bn", "resnet-18", "inception-v3"])
 def test_onnxruntime_agrees_with_tilewise(name, tmp_path):
     from tilewise.frontend.onnx_export import export_onnx
 
     rng = np.random.default_rng(5)
-    graph = _with_statistics(tilewise.zoo.get(name), rng)
+    graph = tilewise.zoo.get(name)
+    _randomise_batchnorm(graph, rng)
     path = tmp_path / f"{name}.onnx"
     export_onnx(graph, str(path))
     x = uniform(rng, (2, *graph.input_shape))
