@@ -1,4 +1,4 @@
-"""tilewise.load: a model file to a runnable model (MXNet checkpoints; ONNX to come)."""
+"""tilewise.load: a model file (MXNet checkpoint, or ONNX) to a runnable model."""
 
 from __future__ import annotations
 
@@ -38,7 +38,11 @@ def load_graph(path: str, epoch: int | None = None,
     """The graph of a model file, its shapes verified for the given per-sample input shape."""
     path = str(path)
     if path.endswith(".onnx"):
-        raise TilewiseError(f"{path}: ONNX import is not available yet (see issue: ONNX loading)")
+        from tilewise.frontend.onnx_import import onnx_to_graph
+
+        graph = onnx_to_graph(path, input_shape)
+        infer_shapes(graph, 1)
+        return graph
     symbol_path, params_path = _mxnet_files(path, epoch)
     arrays = read_ndarray_list(params_path)
     if not isinstance(arrays, dict):
@@ -51,7 +55,8 @@ def load_graph(path: str, epoch: int | None = None,
 
 def load(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | None = None,
          threads: int | None = None, algo: str = "auto") -> LoadedModel:  # fmt: skip
-    """Load an MXNet checkpoint: 'prefix' or 'prefix-symbol.json', with 'prefix-NNNN.params'
-    (the given `epoch`, else the latest). `input_shape` is per sample (default 3x224x224).
+    """Load an ONNX file ('model.onnx') or an MXNet checkpoint ('prefix' or
+    'prefix-symbol.json', with 'prefix-NNNN.params': the given `epoch`, else the latest).
+    `input_shape` is per sample (MXNet default 3x224x224; ONNX: from the file).
     The model compiles for each batch size it is called with and keeps those plans."""
     return LoadedModel(load_graph(path, epoch, input_shape), threads=threads, algo=algo)

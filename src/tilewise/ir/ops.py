@@ -243,10 +243,10 @@ def _broadcast_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if len(shapes) != 2:
         raise AttrProblem(f"needs two inputs, got {len(shapes)}")
     a, b = shapes
-    if len(a) != len(b):
-        raise AttrProblem(f"inputs of rank {len(a)} and {len(b)}: ranks must match")
+    rank = max(len(a), len(b))  # NumPy rules: align on the right
+    left, right = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
     out = []
-    for x, y in zip(a, b, strict=True):
+    for x, y in zip(left, right, strict=True):
         if x != y and 1 not in (x, y):
             raise AttrProblem(f"shapes {a} and {b} do not broadcast")
         out.append(max(x, y))

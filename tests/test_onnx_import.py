@@ -1,0 +1,126 @@
+"""ONNX files loaded by tilewise, against onnxruntime (first slice: the CNN operators)."""
+
+import numpy as np
+import pytest
+from graphs import uniform
+from reference import relative_error
+
+import tilewise
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+
+def _save(tmp_path, nodes, inits, in_shape, out_shape, opset=13, name="m"):
+    rng = np.random.default_rng(0)
+    tensors = [numpy_helper.from_array(np.asarray(v(rng) if callable(v) else v, np.float32), k)
+               for k, v in inits.items()]  # fmt: skip
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", *in_shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", *out_shape])],
+        tensors,
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    return str(path)
+
+
+def _agree(path, x, limit=1e-5, name="x"):
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    expected = session.run(None, {name: x})[0]
+    got = tilewise.load(path)(x)
+    assert got.shape == expected.shape
+    assert relative_error(got, expected) <= limit
+
+
+def test_conv_pool_and_activations(tmp_path):
+    n = helper.make_node
+    nodes = [
+        n("Conv", ["x", "w", "b"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        n("PRelu", ["c", "slope"], ["p"]),
+        n("MaxPool", ["p"], ["m"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
+        n("Conv", ["m", "w2"], ["d"], kernel_shape=[3, 3], auto_pad="SAME_UPPER", group=2),
+        n("LeakyRelu", ["d"], ["l"], alpha=0.2),
+        n("AveragePool", ["l"], ["a"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+          count_include_pad=1),
+        n("Sub", ["a", "mean"], ["s"]),
+        n("Div", ["s", "std"], ["q"]),
+        n("Clip", ["q", "lo", "hi"], ["k"]),
+        n("GlobalMaxPool", ["k"], ["g"]),
+        n("Flatten", ["g"], ["f"]),
+        n("Gemm", ["f", "fw", "fb"], ["z"], alpha=0.5, beta=2.0),
+        n("Identity", ["z"], ["i"]),
+        n("Softmax", ["i"], ["y"], axis=1),
+    ]  # fmt: skip
+    inits = {
+        "w": lambda r: r.uniform(-0.3, 0.3, (6, 3, 3, 3)), "b": lambda r: r.uniform(-1, 1, 6),
+        "slope": lambda r: r.uniform(0, 0.5, (6, 1, 1)),
+        "w2": lambda r: r.uniform(-0.3, 0.3, (4, 3, 3, 3)),
+        "mean": lambda r: r.uniform(-0.1, 0.1, (1, 4, 1, 1)),
+        "std": lambda r: r.uniform(0.5, 2, (1, 4, 1, 1)),
+        "lo": np.array(-0.5), "hi": np.array(0.8),
+        "fw": lambda r: r.uniform(-1, 1, (4, 5)), "fb": lambda r: r.uniform(-1, 1, 5),
+    }  # fmt: skip
+    path = _save(tmp_path, nodes, inits, (3, 11, 13), (5,))
+    _agree(path, uniform(np.random.default_rng(1), (3, 3, 11, 13)))
+
+
+def test_matmul_reshape_and_residual_add(tmp_path):
+    n = helper.make_node
+    nodes = [
+        n("Constant", [], ["shape"], value=numpy_helper.from_array(np.array([0, -1], np.int64))),
+        n("Reshape", ["x", "shape"], ["r"]),
+        n("MatMul", ["r", "m"], ["a"]),
+        n("Relu", ["a"], ["b"]),
+        n("Add", ["a", "b"], ["c"]),
+        n("Mul", ["c", "scale"], ["y"]),
+    ]  # fmt: skip
+    inits = {"m": lambda r: r.uniform(-1, 1, (24, 7)), "scale": lambda r: r.uniform(0, 2, (7,))}
+    path = _save(tmp_path, nodes, inits, (2, 3, 4), (7,))
+    _agree(path, uniform(np.random.default_rng(2), (5, 2, 3, 4)))
+    model = tilewise.load(path)
+    model(uniform(np.random.default_rng(3), (1, 2, 3, 4)))
+    assert sorted(model.plans) == [1]
+
+
+@pytest.mark.parametrize("name", ["alexnet", "resnet-18", "inception-bn"])
+def test_zoo_round_trip(name, tmp_path):
+    from tilewise.frontend.onnx_export import export_onnx
+
+    path = str(tmp_path / f"{name}.onnx")
+    export_onnx(tilewise.zoo.get(name), path)
+    _agree(path, uniform(np.random.default_rng(4), (2, 3, 224, 224)), limit=1e-4, name="data")
+
+
+def test_unsupported_ops_listed_at_once(tmp_path):
+    n = helper.make_node
+    nodes = [n("Relu", ["x"], ["a"]), n("Resize", ["a"], ["b"], name="up"),
+             n("TopK", ["b"], ["y"], name="pick")]  # fmt: skip
+    path = _save(tmp_path, nodes, {}, (3, 4, 4), (3, 4, 4))
+    with pytest.raises(tilewise.UnsupportedOpError) as info:
+        tilewise.load(path)
+    assert "2 unsupported op(s): Resize (node 'up'); TopK (node 'pick')" in str(info.value)
+
+
+def test_bad_files(tmp_path):
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(tilewise.TilewiseError, match="empty.onnx: the model has no nodes"):
+        tilewise.load(str(empty))
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"\xff\x00 not protobuf \x13" * 50)
+    with pytest.raises(tilewise.TilewiseError, match="garbage.onnx: not a readable ONNX model"):
+        tilewise.load(str(garbage))
+    with pytest.raises(tilewise.TilewiseError, match="nothing.onnx: no such file"):
+        tilewise.load(str(tmp_path / "nothing.onnx"))
+
+
+def test_asymmetric_padding_is_named(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[2, 2],
+                              pads=[0, 0, 1, 1])]  # fmt: skip
+    path = _save(tmp_path, nodes, {"w": np.ones((2, 3, 2, 2))}, (3, 5, 5), (2, 5, 5))
+    with pytest.raises(tilewise.GraphError, match=r"node 'c' \(Conv\).*pads' = \[0, 0, 1, 1\]"):
+        tilewise.load(path)
