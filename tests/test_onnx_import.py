@@ -118,9 +118,76 @@ def test_bad_files(tmp_path):
         tilewise.load(str(tmp_path / "nothing.onnx"))
 
 
-def test_asymmetric_padding_is_named(tmp_path):
-    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="c", kernel_shape=[2, 2],
-                              pads=[0, 0, 1, 1])]  # fmt: skip
-    path = _save(tmp_path, nodes, {"w": np.ones((2, 3, 2, 2))}, (3, 5, 5), (2, 5, 5))
-    with pytest.raises(tilewise.GraphError, match=r"node 'c' \(Conv\).*pads' = \[0, 0, 1, 1\]"):
+def test_nhwc_input_same_padding_and_pad(tmp_path):
+    """An NHWC input through Transpose; TF-style SAME with stride 2 (asymmetric); Pad."""
+    n = helper.make_node
+    pads = numpy_helper.from_array(np.array([0, 0, 1, 0, 0, 0, 2, 1], np.int64))
+    nodes = [
+        n("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+        n("Conv", ["t", "w"], ["c"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+        n("Constant", [], ["pads"], value=pads),
+        n("Pad", ["c", "pads"], ["p"]),
+        n("Conv", ["p", "dw", "db"], ["d"], kernel_shape=[3, 3], group=4, pads=[0, 1, 1, 0]),
+        n("Clip", ["d", "zero", "six"], ["r"]),
+        n("MaxPool", ["r"], ["y"], kernel_shape=[2, 2], strides=[2, 2], auto_pad="SAME_LOWER"),
+    ]  # fmt: skip
+    inits = {"w": lambda r: r.uniform(-0.5, 0.5, (4, 3, 3, 3)),
+             "dw": lambda r: r.uniform(-0.5, 0.5, (4, 1, 3, 3)),
+             "db": lambda r: r.uniform(-1, 1, 4),
+             "zero": np.array(0.0), "six": np.array(6.0)}  # fmt: skip
+    path = _save(tmp_path, nodes, inits, (9, 10, 3), (4, 4, 3))
+    _agree(path, uniform(np.random.default_rng(5), (2, 9, 10, 3)) * 4)
+
+
+def _int64(name, values):
+    tensor = numpy_helper.from_array(np.array(values, np.int64))
+    return helper.make_node("Constant", [], [name], value=tensor)
+
+
+@pytest.mark.parametrize("opset", [11, 14])
+def test_shape_chain_folds_per_batch(tmp_path, opset):
+    """x.view(x.size(0), -1) as PyTorch exports it, then the rest of the tensor ops."""
+    n = helper.make_node
+    axes = {"axes": [0]} if opset < 13 else {}
+    axes_input = [] if opset < 13 else ["zero_axis"]
+    nodes = [
+        _int64("index", 0), _int64("minus_one", [-1]), _int64("zero_axis", [0]),
+        n("Shape", ["x"], ["shape"]),
+        n("Gather", ["shape", "index"], ["batch"], axis=0),
+        n("Unsqueeze", ["batch", *axes_input], ["batch1"], **axes),
+        n("Concat", ["batch1", "minus_one"], ["target"], axis=0),
+        n("Cast", ["target"], ["target64"], to=TensorProto.INT64),
+        n("Reshape", ["x", "target64"], ["flat"]),
+        n("Gemm", ["flat", "fw"], ["g"], transB=1),
+        n("Unsqueeze", ["g", *axes_input], ["u"], **axes),
+        n("HardSwish" if opset >= 14 else "Identity", ["u"], ["h"]),
+        n("HardSigmoid", ["h"], ["s"], alpha=0.3, beta=0.4),
+        n("Squeeze", ["s", *axes_input], ["q"], **axes),
+        n("ReduceMean", ["q"], ["m"], axes=[1], keepdims=1),
+        n("Sub", ["q", "m"], ["z"]),
+        n("LogSoftmax", ["z"], ["y"], axis=1),
+    ]  # fmt: skip
+    path = _save(tmp_path, nodes, {"fw": lambda r: r.uniform(-1, 1, (6, 24))}, (2, 3, 4), (6,),
+                 opset=opset)  # fmt: skip
+    for batch in (1, 3):
+        _agree(path, uniform(np.random.default_rng(batch), (batch, 2, 3, 4)) * 3)
+
+
+def test_pre13_softmax_flattens_from_axis(tmp_path):
+    nodes = [helper.make_node("Softmax", ["x"], ["y"], axis=1)]
+    path = _save(tmp_path, nodes, {}, (3, 4), (3, 4), opset=11)
+    x = uniform(np.random.default_rng(6), (2, 3, 4))
+    got = tilewise.load(path)(x)
+    rows = np.exp(x.reshape(2, 12).astype(np.float64))
+    assert relative_error(got, (rows / rows.sum(1, keepdims=True)).reshape(2, 3, 4)) <= 1e-6
+
+
+def test_unsupported_attributes_listed_with_ops(tmp_path):
+    n = helper.make_node
+    nodes = [n("Pad", ["x", "pads"], ["a"], name="mirror", mode="reflect"),
+             n("Resize", ["a"], ["b"], name="up"), n("Relu", ["b"], ["y"])]  # fmt: skip
+    path = _save(tmp_path, nodes, {"pads": np.zeros(8)}, (3, 4, 4), (3, 4, 4))
+    with pytest.raises(tilewise.UnsupportedOpError) as info:
         tilewise.load(path)
+    assert "2 unsupported op(s): Pad with mode b'reflect' (only constant padding) (node " \
+           "'mirror'); Resize (node 'up')" in str(info.value)  # fmt: skip

@@ -40,9 +40,7 @@ def load_graph(path: str, epoch: int | None = None,
     if path.endswith(".onnx"):
         from tilewise.frontend.onnx_import import onnx_to_graph
 
-        graph = onnx_to_graph(path, input_shape)
-        infer_shapes(graph, 1)
-        return graph
+        return onnx_to_graph(path, input_shape)
     symbol_path, params_path = _mxnet_files(path, epoch)
     arrays = read_ndarray_list(params_path)
     if not isinstance(arrays, dict):
@@ -59,4 +57,8 @@ def load(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | Non
     'prefix-symbol.json', with 'prefix-NNNN.params': the given `epoch`, else the latest).
     `input_shape` is per sample (MXNet default 3x224x224; ONNX: from the file).
     The model compiles for each batch size it is called with and keeps those plans."""
+    if str(path).endswith(".onnx"):
+        from tilewise.frontend.onnx_import import OnnxModel
+
+        return LoadedModel(OnnxModel(path, input_shape).graph, threads=threads, algo=algo)
     return LoadedModel(load_graph(path, epoch, input_shape), threads=threads, algo=algo)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tilewise.ir.attrs import Attr, AttrProblem
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu", "relu6", "hard_swish")  # last two: ONNX
 FUSED_ACT = Attr("optstr", None)
 
 Shape = tuple[int, ...]
@@ -132,21 +132,29 @@ FULLY_CONNECTED = OpSchema(
 
 
 def pool_geometry(attrs: dict, shape: Shape) -> tuple[tuple, tuple, tuple, tuple]:
-    """(kernel, stride, pad, output hw) with global pooling and conventions applied."""
+    """(kernel, stride, pad, output hw) with global pooling and conventions applied.
+
+    `pad_end` (ONNX import) pads the bottom/right differently from the top/left; with
+    `pooling_convention` "full", ONNX also drops a last window that starts in the padding.
+    """
     height, width = shape[2], shape[3]
     if attrs["global_pool"]:
         return (height, width), (1, 1), (0, 0), (1, 1)
     kernel = _pair(attrs["kernel"], "kernel")
     stride = _pair(attrs["stride"], "stride")
     pad = _pair(attrs["pad"], "pad")
-    if min(kernel) < 1 or min(stride) < 1 or min(pad) < 0:
+    pad_end = _pair(attrs["pad_end"], "pad_end") if attrs["pad_end"] else pad
+    if min(kernel) < 1 or min(stride) < 1 or min(pad + pad_end) < 0:
         raise AttrProblem(f"kernel {kernel} and stride {stride} must be >= 1, pad {pad} >= 0")
     out = []
-    for size, k, s, p in zip((height, width), kernel, stride, pad, strict=True):
-        if size + 2 * p < k:
+    for size, k, s, p, q in zip((height, width), kernel, stride, pad, pad_end, strict=True):
+        if size + p + q < k:
             raise AttrProblem(f"kernel {kernel} is larger than the padded input {height}x{width}")
-        span = size + 2 * p - k
-        out.append(-(-span // s) + 1 if attrs["pooling_convention"] == "full" else span // s + 1)
+        span = size + p + q - k
+        count = -(-span // s) + 1 if attrs["pooling_convention"] == "full" else span // s + 1
+        if attrs["pad_end"] and count > 1 and (count - 1) * s >= size + p:
+            count -= 1  # ONNX: no window may start in the end padding
+        out.append(count)
     return kernel, stride, pad, tuple(out)
 
 
@@ -169,6 +177,7 @@ POOLING = OpSchema(
         "stride": Attr("tuple", (1, 1)),
         "pad": Attr("tuple", (0, 0)),
         "count_include_pad": Attr("bool", True),
+        "pad_end": Attr("tuple", ()),  # internal: ONNX's asymmetric padding
     },
     infer=_pool_infer,
 )
@@ -190,18 +199,6 @@ def _add_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if len(shapes) != 2 or shapes[0] != shapes[1]:
         raise AttrProblem("elemwise_add needs two inputs of the same shape")
     return shapes[0]
-
-
-def _concat_infer(attrs: dict, shapes: list[Shape]) -> Shape:
-    if attrs["dim"] != 1:
-        raise AttrProblem(f"attribute 'dim' = {attrs['dim']}: only channel concat (1) is supported")
-    if len(shapes) != attrs["num_args"]:
-        raise AttrProblem(f"num_args = {attrs['num_args']} but {len(shapes)} inputs given")
-    first = shapes[0]
-    for shape in shapes[1:]:
-        if len(shape) != len(first) or shape[:1] != first[:1] or shape[2:] != first[2:]:
-            raise AttrProblem("inputs differ outside the concat axis 1")
-    return (first[0], sum(s[1] for s in shapes), *first[2:])
 
 
 def _flatten_infer(attrs: dict, shapes: list[Shape]) -> Shape:
@@ -342,9 +339,6 @@ SCHEMAS: dict[str, OpSchema] = {
         },
         infer=_lrn_infer,
     ),
-    "Concat": OpSchema(
-        attrs={"num_args": Attr("int"), "dim": Attr("int", 1)}, infer=_concat_infer, data_inputs=-1
-    ),
     "elemwise_add": OpSchema(attrs={"act": FUSED_ACT}, infer=_add_infer, data_inputs=2),
     "Flatten": OpSchema(attrs={}, infer=_flatten_infer),
     "Dropout": OpSchema(attrs={"p": Attr("float", 0.5)}, infer=_same),
@@ -362,7 +356,7 @@ SCHEMAS: dict[str, OpSchema] = {
         },
         infer=_leaky_infer,
         params=lambda a: ["gamma"] if a["act_type"] == "prelu" else [],
-        param_shapes=lambda a, s: {"gamma": (s[1],)},
+        param_shapes=lambda a, s: {"gamma": (s[1],)} if a["act_type"] == "prelu" else {},
     ),
     "clip": OpSchema(attrs={"a_min": Attr("float"), "a_max": Attr("float")}, infer=_same),
     "Reshape": OpSchema(
@@ -372,3 +366,8 @@ SCHEMAS: dict[str, OpSchema] = {
     "broadcast_add": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
     "broadcast_mul": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
 }
+
+# General tensor ops (any rank) live in their own module; it imports the helpers above.
+from tilewise.ir.ops_tensor import TENSOR_SCHEMAS  # noqa: E402
+
+SCHEMAS.update(TENSOR_SCHEMAS)

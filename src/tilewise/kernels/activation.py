@@ -5,8 +5,16 @@ import math
 import numpy as np
 from numba import njit, prange
 
-NONE, RELU, SIGMOID, TANH, SOFTRELU = 0, 1, 2, 3, 4
-CODES = {None: NONE, "relu": RELU, "sigmoid": SIGMOID, "tanh": TANH, "softrelu": SOFTRELU}
+NONE, RELU, SIGMOID, TANH, SOFTRELU, RELU6, HARD_SWISH = 0, 1, 2, 3, 4, 5, 6
+CODES = {
+    None: NONE,
+    "relu": RELU,
+    "sigmoid": SIGMOID,
+    "tanh": TANH,
+    "softrelu": SOFTRELU,
+    "relu6": RELU6,  # MobileNet / EfficientNet-Lite: min(max(x, 0), 6)
+    "hard_swish": HARD_SWISH,  # x * min(max(x / 6 + 1/2, 0), 1)
+}
 
 
 @njit(inline="always")
@@ -20,6 +28,11 @@ def apply_act(value, act):
     if act == SOFTRELU:
         # log(1 + e^x) without overflow for large x
         return np.float32(max(value, 0.0) + math.log1p(math.exp(-abs(value))))
+    if act == RELU6:
+        return min(max(value, np.float32(0.0)), np.float32(6.0))
+    if act == HARD_SWISH:
+        gate = min(max(value * np.float32(1.0 / 6.0) + np.float32(0.5), np.float32(0.0)), 1.0)
+        return np.float32(value * gate)
     return value
 
 

@@ -25,5 +25,6 @@ class Operator:
 
 
 def as_rows(array: np.ndarray) -> np.ndarray:
-    """(N, C, ...) view as (N, C, P) for per-channel kernels."""
-    return array.reshape(array.shape[0], array.shape[1], -1)
+    """(N, C, ...) view as (N, C, P) for per-channel kernels; (N,) as (N, 1, 1)."""
+    channels = array.shape[1] if array.ndim > 1 else 1
+    return array.reshape(array.shape[0], channels, -1)

@@ -70,28 +70,6 @@ class Flatten(Operator):
         pass
 
 
-class Concat(Operator):
-    def run(self, inputs, out, scratch):
-        start = 0
-        for part in inputs:
-            stop = start + part.shape[1]
-            out[:, start:stop] = part
-            start = stop
-
-
-class Broadcast(Operator):
-    """broadcast_add / broadcast_mul; `operands` holds constants, None where a value comes in."""
-
-    def __init__(self, op: str, operands: list) -> None:
-        self.ufunc = np.add if op == "broadcast_add" else np.multiply
-        self.operands = operands
-
-    def run(self, inputs, out, scratch):
-        values = iter(inputs)
-        a, b = (next(values) if o is None else o for o in self.operands)
-        self.ufunc(a, b, out=out)
-
-
 class Clip(Operator):
     inplace = True
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from tilewise.ir.graph import Graph, Node
+from tilewise.ir.ops_tensor import reduced_axes
 from tilewise.ir.verify import split_inputs
-from tilewise.operators import dense, elementwise, pool
+from tilewise.operators import dense, elementwise, pool, tensor
 from tilewise.operators.base import Operator
 from tilewise.operators.conv2d import Conv2d
 from tilewise.plan.select import select_convolution
@@ -56,18 +55,28 @@ def create_operator(
         if attrs["mode"] == "instance":  # over everything but the batch axis
             return elementwise.SoftmaxAxis((out_shape[0], math.prod(out_shape[1:])), axis)
         return elementwise.SoftmaxAxis(out_shape, axis)
-    if op in ("broadcast_add", "broadcast_mul"):
-        operands = [graph.constants.get(name) for name in node.inputs]
-        operands = [None if o is None else np.asarray(o, np.float32) for o in operands]
-        return elementwise.Broadcast(op, operands)
+    operands = [graph.constants.get(name) for name in data]  # None where a value comes in
+    if op in tensor.Binary.UFUNCS or op == "broadcast_prelu":
+        return tensor.Binary(op, operands)
+    if op == "Concat":
+        return tensor.Concat(operands, attrs["dim"] % len(out_shape))
+    if op == "transpose":
+        return tensor.Transpose(attrs["axes"])
+    if op == "Pad":
+        return tensor.Pad(attrs["pad_width"], attrs["constant_value"], in_shape)
+    if op == "mean":
+        return tensor.Mean(reduced_axes(attrs, in_shape), attrs["keepdims"])
+    if op == "log_softmax":
+        return tensor.LogSoftmax(attrs["axis"])
+    if op == "hard_sigmoid":
+        return tensor.HardSigmoid(attrs["alpha"], attrs["beta"])
     if op == "clip":
         return elementwise.Clip(attrs)
     if op == "LeakyReLU":
-        return elementwise.LeakyReLU(attrs, params[0] if params else None, in_shape[1])
+        channels = in_shape[1] if len(in_shape) > 1 else 1
+        return elementwise.LeakyReLU(attrs, params[0] if params else None, channels)
     if op == "Reshape":
         return elementwise.Flatten()
     if op in ("Flatten", "Dropout", "_copy"):
         return elementwise.Flatten()
-    if op == "Concat":
-        return elementwise.Concat()
     raise AssertionError(f"no operator for {op}; verify() should have rejected it")

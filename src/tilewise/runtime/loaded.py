@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tilewise.errors import InputError
@@ -11,8 +13,13 @@ from tilewise.runtime.model import CompiledModel
 
 
 class LoadedModel:
-    def __init__(self, graph: Graph, threads: int | None = None, algo: str = "auto") -> None:
-        self.graph = graph
+    """`graph` is one graph for every batch size, or a function building one per batch
+    size (ONNX: shapes are concrete, so shape arithmetic folds at load)."""
+
+    def __init__(self, graph: Graph | Callable[[int], Graph], threads: int | None = None,
+                 algo: str = "auto") -> None:  # fmt: skip
+        self.graph_for = graph if callable(graph) else (lambda batch_size: graph)
+        self.graph = self.graph_for(1)
         self.threads = threads
         self.algo = algo
         self.plans: dict[int, CompiledModel] = {}
@@ -27,8 +34,9 @@ class LoadedModel:
 
     def compile(self, batch_size: int) -> CompiledModel:
         if batch_size not in self.plans:
+            graph = self.graph if batch_size == 1 else self.graph_for(batch_size)
             self.plans[batch_size] = compile_graph(
-                self.graph, batch_size=batch_size, threads=self.threads, algo=self.algo
+                graph, batch_size=batch_size, threads=self.threads, algo=self.algo
             )
         return self.plans[batch_size]
 

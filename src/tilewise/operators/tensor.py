@@ -1,0 +1,114 @@
+"""General tensor ops (any rank) in NumPy: they move data or are rare, so no kernels of
+their own. Operands that are constants are held by the operator; values arrive at run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.operators.base import Operator
+
+
+class Mixed(Operator):
+    """`operands` holds each input in order: a constant array, or None for a value."""
+
+    def __init__(self, operands: list) -> None:
+        self.operands = [None if o is None else np.asarray(o, np.float32) for o in operands]
+
+    def merged(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        values = iter(inputs)
+        return [next(values) if o is None else o for o in self.operands]
+
+
+class Concat(Mixed):
+    def __init__(self, operands: list, axis: int) -> None:
+        super().__init__(operands)
+        self.axis = axis
+
+    def run(self, inputs, out, scratch):
+        start = 0
+        index = [slice(None)] * out.ndim
+        for part in self.merged(inputs):
+            stop = start + part.shape[self.axis]
+            index[self.axis] = slice(start, stop)
+            out[tuple(index)] = part
+            start = stop
+
+
+class Binary(Mixed):
+    """broadcast_add/sub/mul/div, matmul and prelu with NumPy broadcasting."""
+
+    UFUNCS = {
+        "broadcast_add": np.add,
+        "broadcast_sub": np.subtract,
+        "broadcast_mul": np.multiply,
+        "broadcast_div": np.divide,
+        "matmul": np.matmul,
+    }
+
+    def __init__(self, op: str, operands: list) -> None:
+        super().__init__(operands)
+        self.op = op
+        self.ufunc = self.UFUNCS.get(op)
+
+    def run(self, inputs, out, scratch):
+        a, b = self.merged(inputs)
+        if self.ufunc is not None:
+            self.ufunc(a, b, out=out)
+        else:  # broadcast_prelu
+            np.multiply(a, b, out=out)
+            np.copyto(out, a, where=a >= 0)
+
+
+class Transpose(Operator):
+    def __init__(self, axes: tuple) -> None:
+        self.axes = axes or None
+
+    def run(self, inputs, out, scratch):
+        np.copyto(out, inputs[0].transpose(self.axes))
+
+
+class Pad(Operator):
+    def __init__(self, pad_width: tuple, value: float, in_shape: tuple) -> None:
+        rank = len(in_shape)
+        self.value = np.float32(value)
+        self.inner = tuple(
+            slice(pad_width[i], pad_width[i] + d) for i, d in enumerate(in_shape[:rank])
+        )
+
+    def run(self, inputs, out, scratch):
+        out.fill(self.value)
+        out[self.inner] = inputs[0]
+
+
+class Mean(Operator):
+    def __init__(self, axes: tuple, keepdims: bool) -> None:
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def run(self, inputs, out, scratch):
+        np.mean(inputs[0], axis=self.axes, keepdims=self.keepdims, out=out)
+
+
+class LogSoftmax(Operator):
+    inplace = True
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def run(self, inputs, out, scratch):
+        x = inputs[0]
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        total = np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+        np.subtract(shifted, total, out=out)
+
+
+class HardSigmoid(Operator):
+    inplace = True
+
+    def __init__(self, alpha: float, beta: float) -> None:
+        self.alpha, self.beta = np.float32(alpha), np.float32(beta)
+
+    def run(self, inputs, out, scratch):
+        np.multiply(inputs[0], self.alpha, out=out)
+        out += self.beta
+        np.clip(out, 0.0, 1.0, out=out)
