@@ -22,10 +22,11 @@ def attr(node, name, default=None):
     return value
 
 
-def conv2d(x, w, b=None, stride=(1, 1), pad=(0, 0), dilate=(1, 1), groups=1):
+def conv2d(x, w, b=None, stride=(1, 1), pad=(0, 0), dilate=(1, 1), groups=1, pad_end=None):
     n, c, h, wd = x.shape
     k, cg, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    end = pad_end or pad
+    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], end[0]), (pad[1], end[1])))
     span_h, span_w = dilate[0] * (kh - 1) + 1, dilate[1] * (kw - 1) + 1
     win = sliding_window_view(xp, (span_h, span_w), axis=(2, 3))
     win = win[:, :, :: stride[0], :: stride[1], :: dilate[0], :: dilate[1]]
@@ -69,6 +70,10 @@ def activation(x, kind):
         return np.tanh(x)
     if kind == "softrelu":
         return np.log1p(np.exp(x))
+    if kind == "relu6":
+        return np.clip(x, 0, 6)
+    if kind == "hard_swish":
+        return x * np.clip(x / 6 + 0.5, 0, 1)
     raise ValueError(kind)
 
 
@@ -95,7 +100,7 @@ def run_node(node, values, consts):
         y = conv2d(
             ins[0], ins[1], None if nb else ins[2],
             attr(node, "stride", (1, 1)), attr(node, "pad", (0, 0)),
-            attr(node, "dilate", (1, 1)), attr(node, "num_group", 1),
+            attr(node, "dilate", (1, 1)), attr(node, "num_group", 1), attr(node, "pad_end", ()),
         )  # fmt: skip
     elif op == "FullyConnected":
         x = ins[0].reshape(ins[0].shape[0], -1) if attr(node, "flatten", True) else ins[0]
@@ -131,6 +136,11 @@ def run_node(node, values, consts):
         y = ins[0] + ins[1]
     elif op == "Flatten":
         y = ins[0].reshape(ins[0].shape[0], -1)
+    elif op == "Pad":
+        width = attr(node, "pad_width")
+        rank = ins[0].ndim
+        pairs = [(width[i], width[i + rank]) for i in range(rank)]
+        y = np.pad(ins[0], pairs, constant_values=attr(node, "constant_value", 0.0))
     elif op in ("Dropout", "_copy"):
         y = ins[0]
     elif op in ("SoftmaxOutput", "softmax"):

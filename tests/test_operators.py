@@ -106,7 +106,7 @@ def test_pooling(case, rng):
     assert relative_error(out, execute(g, x)) <= TOL
 
 
-@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "softrelu"])
+@pytest.mark.parametrize("act", ["relu", "sigmoid", "tanh", "softrelu", "relu6", "hard_swish"])
 def test_activation(act, rng):
     g = single_op("Activation", (2, 3, 5, 5), rng, act_type=act)
     x = uniform(rng, (2, 3, 5, 5), -6, 6)

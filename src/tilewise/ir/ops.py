@@ -46,10 +46,16 @@ def conv_output_hw(attrs: dict, height: int, width: int) -> tuple[int, int]:
     kh, kw = attrs["kernel"]
     sh, sw = attrs["stride"]
     ph, pw = attrs["pad"]
+    eh, ew = attrs.get("pad_end") or (ph, pw)
     dh, dw = attrs["dilate"]
-    oh = (height + 2 * ph - (dh * (kh - 1) + 1)) // sh + 1
-    ow = (width + 2 * pw - (dw * (kw - 1) + 1)) // sw + 1
+    oh = (height + ph + eh - (dh * (kh - 1) + 1)) // sh + 1
+    ow = (width + pw + ew - (dw * (kw - 1) + 1)) // sw + 1
     return oh, ow
+
+
+def asymmetric(attrs: dict) -> bool:
+    """Bottom/right padding differs from top/left (set by the fold_pad pass)."""
+    return bool(attrs.get("pad_end")) and tuple(attrs["pad_end"]) != tuple(attrs["pad"])
 
 
 def _conv_infer(attrs: dict, shapes: list[Shape]) -> Shape:
@@ -58,11 +64,13 @@ def _conv_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     kernel = _pair(attrs["kernel"], "kernel")
     for key in ("stride", "pad", "dilate"):
         _pair(attrs[key], key)
+    if attrs["pad_end"]:
+        _pair(attrs["pad_end"], "pad_end")
     if min(kernel) < 1 or min(attrs["stride"]) < 1 or min(attrs["dilate"]) < 1:
         raise AttrProblem(
             f"kernel {kernel}, stride {attrs['stride']} and dilate {attrs['dilate']} must be >= 1"
         )
-    if min(attrs["pad"]) < 0:
+    if min(attrs["pad"] + attrs["pad_end"]) < 0:
         raise AttrProblem(f"attribute 'pad' = {attrs['pad']} must be >= 0")
     groups, filters = attrs["num_group"], attrs["num_filter"]
     if groups < 1 or filters < 1 or shape[1] % groups or filters % groups:
@@ -88,6 +96,7 @@ CONVOLUTION = OpSchema(
         "num_group": Attr("int", 1),
         "no_bias": Attr("bool", False),
         "act": FUSED_ACT,
+        "pad_end": Attr("tuple", ()),  # internal: bottom/right padding when it differs
     },
     infer=_conv_infer,
     params=lambda a: ["weight"] if a["no_bias"] else ["weight", "bias"],

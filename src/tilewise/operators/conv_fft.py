@@ -13,6 +13,7 @@ import time
 import numba
 import numpy as np
 
+from tilewise.ir.ops import asymmetric
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.fft_generated import INPUT, OUTPUT
 from tilewise.runtime.gemm import matmul
@@ -29,6 +30,8 @@ def fft_why_not(size: int):
             return f"stride {attrs['stride']} / dilate {attrs['dilate']} is not 1"
         if attrs["num_group"] != 1:
             return f"num_group {attrs['num_group']} is not 1"
+        if asymmetric(attrs):
+            return f"padding {attrs['pad']} / {attrs['pad_end']} is asymmetric"
         if kernel == (1, 1) or max(kernel) > size:
             return f"kernel {kernel} is 1x1 or larger than the {size}x{size} tile"
         if max(attrs["pad"]) >= size:

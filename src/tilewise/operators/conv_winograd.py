@@ -11,6 +11,7 @@ import time
 import numba
 import numpy as np
 
+from tilewise.ir.ops import asymmetric
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.winograd_generated import INPUT, OUTPUT
 from tilewise.kernels.winograd_matrices import winograd_matrices
@@ -28,6 +29,8 @@ def winograd_why_not(attrs: dict, in_shape: tuple) -> str | None:
         return f"stride {attrs['stride']} / dilate {attrs['dilate']} is not 1"
     if attrs["num_group"] != 1:
         return f"num_group {attrs['num_group']} is not 1"
+    if asymmetric(attrs):
+        return f"padding {attrs['pad']} / {attrs['pad_end']} is asymmetric"
     if max(attrs["pad"]) > 2:
         return f"pad {attrs['pad']} is over 2"
     return None

@@ -10,11 +10,13 @@ from tilewise.ir.verify import infer_shapes
 from tilewise.passes.batchnorm_to_scale_shift import batchnorm_to_scale_shift
 from tilewise.passes.drop_identity import drop_identity
 from tilewise.passes.fold_batchnorm import fold_batchnorm
+from tilewise.passes.fold_pad import fold_pad
 from tilewise.passes.fuse_activation import fuse_activation
 
 Pass = Callable[[Graph], int]
 DEFAULT_PASSES: tuple[Pass, ...] = (
     drop_identity,
+    fold_pad,
     fold_batchnorm,
     batchnorm_to_scale_shift,
     fuse_activation,

@@ -19,6 +19,8 @@ HALF_EFFICIENCY_COLUMNS = 20  # GEMM width at which half the rate is reached
 TRANSFORM_SECONDS = 1.0e-9  # per transformed element per thread, for 6x6 tiles
 IM2COL_SECONDS = 0.4e-9  # per copied element per thread
 FFT_TRANSFORM_SECONDS = 1.0e-9  # per real spectrum value per thread, for 8x8 tiles
+GEMM_CALL_SECONDS = 3e-6  # fixed cost of one BLAS call: grouped convolutions make many
+DEPTHWISE_MAC_SECONDS = 0.1e-9  # per multiply-add per thread, vectorised along rows
 
 
 @cache
@@ -46,7 +48,14 @@ def gemm_estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int,
     seconds += filters * depth * 4 / WEIGHT_BYTES_PER_SECOND
     if copies:
         seconds += IM2COL_SECONDS / threads * batch * plane * depth * attrs["num_group"]
-    return seconds
+    return seconds + GEMM_CALL_SECONDS * attrs["num_group"] * math.ceil(
+        batch * plane / chunk_columns
+    )
+
+
+def depthwise_estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    macs = math.prod(out_shape) * math.prod(attrs["kernel"])
+    return DEPTHWISE_MAC_SECONDS * macs / threads
 
 
 def winograd_estimate(m: int, in_shape: tuple, out_shape: tuple, threads: int,

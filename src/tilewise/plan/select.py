@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tilewise.errors import TilewiseError
+from tilewise.ir.ops import asymmetric
+from tilewise.operators.conv_depthwise import DepthwiseConvolution, depthwise_why_not
 from tilewise.operators.conv_fft import FFTConvolution, fft_tiles_per_chunk, fft_why_not
 from tilewise.operators.conv_gemm import GemmConvolution, images_per_chunk
 from tilewise.operators.conv_winograd import (
@@ -18,7 +20,7 @@ from tilewise.operators.conv_winograd import (
     tiles_per_chunk,
     winograd_why_not,
 )
-from tilewise.plan.cost import fft_estimate, gemm_estimate, winograd_estimate
+from tilewise.plan.cost import depthwise_estimate, fft_estimate, gemm_estimate, winograd_estimate
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ConvAlgorithm:
 def _direct_1x1_why_not(attrs: dict, in_shape: tuple) -> str | None:
     if attrs["kernel"] != (1, 1):
         return f"kernel {attrs['kernel']} is not 1x1"
-    if attrs["stride"] != (1, 1) or attrs["pad"] != (0, 0):
+    if attrs["stride"] != (1, 1) or attrs["pad"] != (0, 0) or asymmetric(attrs):
         return f"stride {attrs['stride']} / pad {attrs['pad']} is not 1 / 0"
     return None
 
@@ -93,6 +95,15 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
             lambda *a: GemmConvolution(*a, direct=True),
             _gemm_cost(direct=True),
             "1x1 stride 1: the input is the GEMM operand, no im2col",
+        ),
+        ConvAlgorithm(
+            "depthwise-direct",
+            30,
+            False,
+            depthwise_why_not,
+            DepthwiseConvolution,
+            depthwise_estimate,
+            "depthwise: one filter per channel, direct loops along output rows",
         ),
         _winograd(2),
         _winograd(4),

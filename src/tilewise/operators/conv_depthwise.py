@@ -1,0 +1,49 @@
+"""Depthwise convolution (groups == input channels), run directly: no im2col, no GEMM."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.kernels.activation import CODES
+from tilewise.kernels.depthwise import (
+    depthwise_conv,
+    depthwise_conv_channels_last,
+    to_channels_last,
+)
+
+NARROW = 16  # output widths below this vectorise across channels instead of along rows
+
+
+def depthwise_why_not(attrs: dict, in_shape: tuple) -> str | None:
+    if attrs["num_group"] != in_shape[1] or attrs["num_group"] == 1:
+        return f"num_group {attrs['num_group']} is not the input channels {in_shape[1]}"
+    return None
+
+
+class DepthwiseConvolution:
+    def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape) -> None:
+        filters = out_shape[1]
+        self.weight = np.ascontiguousarray(weight.reshape(filters, *attrs["kernel"]), np.float32)
+        self.bias = np.zeros(filters, np.float32) if bias is None else bias.astype(np.float32)
+        self.geometry = (*attrs["stride"], *attrs["pad"], *attrs["dilate"])
+        self.act = CODES[attrs.get("act")]
+        self.flops = 2 * int(np.prod(out_shape)) * int(np.prod(attrs["kernel"]))
+        # channels-last needs one filter per channel (no channel multiplier)
+        self.channels_last = out_shape[3] < NARROW and filters == in_shape[1]
+        batch, _, height, width = in_shape
+        self.in_t = (batch, height, width, filters)
+        self.acc = (batch, out_shape[2], out_shape[3], filters)
+        self.scratch = int(np.prod(self.in_t) + np.prod(self.acc)) if self.channels_last else 0
+        self.weight_t = np.ascontiguousarray(self.weight.transpose(1, 2, 0))
+
+    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+        if not self.channels_last:
+            depthwise_conv(x, self.weight, self.bias, out, *self.geometry, self.act)
+            return
+        size = int(np.prod(self.in_t))
+        xt = scratch[:size].reshape(self.in_t)
+        acc = scratch[size : size + int(np.prod(self.acc))].reshape(self.acc)
+        to_channels_last(x, xt)
+        depthwise_conv_channels_last(
+            xt, self.weight_t, self.bias, acc, out, *self.geometry, self.act
+        )
