@@ -16,6 +16,9 @@ class CliError(Exception):
     """A user mistake: printed as one line, exit status 2."""
 
 
+MODEL_HELP = "a model file: .onnx, or an MXNet checkpoint prefix or -symbol.json"
+
+
 def _batch_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
@@ -51,7 +54,9 @@ def _shape(text: str | None) -> tuple[int, ...] | None:
 
 
 def _graphs(args: argparse.Namespace) -> list[tuple[str, object]]:
-    """(label, graph builder) for --model PATH, else for the zoo networks named."""
+    """(label, graph builder taking the batch size) for --model PATH, else for the zoo
+    networks named. ONNX graphs are built per batch size (their shapes fold at load)."""
+    from functools import cache
     from pathlib import Path
 
     from tilewise import zoo
@@ -59,8 +64,17 @@ def _graphs(args: argparse.Namespace) -> list[tuple[str, object]]:
 
     if getattr(args, "model", None):
         shape = _shape(args.input_shape)
-        return [(Path(args.model).name, lambda: load_graph(args.model, input_shape=shape))]
-    return [(name, lambda name=name: zoo.get(name)) for name in _networks(args.network)]
+
+        def build_model(batch: int = 1):
+            return load_graph(args.model, input_shape=shape, batch_size=batch)
+
+        return [(Path(args.model).name, build_model)]
+
+    def zoo_builder(name: str):
+        built = cache(lambda: zoo.get(name))  # one graph serves every batch size
+        return lambda batch=1: built()
+
+    return [(name, zoo_builder(name)) for name in _networks(args.network)]
 
 
 def _positive(text: str) -> int:
@@ -162,8 +176,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     total = len(networks) * len(batches)
     started = time.perf_counter()
     for index, (network, build) in enumerate(networks):
-        graph = build()
         for j, batch in enumerate(batches):
+            graph = build(batch)
             done = index * len(batches) + j
             elapsed = time.perf_counter() - started
             eta = f", ~{elapsed / done * (total - done):.0f}s left" if done else ""
@@ -203,7 +217,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise CliError("profile needs a NETWORK or --model PATH")
     ((network, build),) = _graphs(args)
     model = tilewise.compile(
-        build(),
+        build(args.batch_size),
         batch_size=args.batch_size,
         threads=args.threads,
         algo=args.algo,
@@ -237,6 +251,38 @@ def cmd_export(args: argparse.Namespace) -> int:
     (network,) = _networks(args.network)
     export_onnx(tilewise.zoo.get(network, seed=args.seed), args.output)
     print(f"wrote {network} to {args.output}")
+    return 0
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of numbers") from None
+    if len(values) not in (1, 3):
+        raise argparse.ArgumentTypeError(f"'{text}': give 1 or 3 values (one per channel)")
+    return values * 3 if len(values) == 1 else values
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    import tilewise
+    from tilewise.imagenet import class_names, preprocess, probabilities, top_k
+
+    names = class_names()
+    if args.labels:
+        names = Path(args.labels).read_text(encoding="utf-8").splitlines()
+    model = tilewise.load(args.model, input_shape=(3, args.crop, args.crop), threads=args.threads)
+    images = np.stack([preprocess(path, args.resize, args.crop, args.mean, args.std, args.bgr)
+                       for path in args.images])  # fmt: skip
+    rows = probabilities(model(images))
+    for path, row in zip(args.images, rows, strict=True):
+        print(path)
+        for rank, (index, name, p) in enumerate(top_k(row, args.top, names), start=1):
+            print(f"  {rank}. {name:<32s} {p:7.4f}  (class {index})")
     return 0
 
 
@@ -283,7 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--min-time", type=float, default=1.0, help="seconds timed (default 1)")
     bench.add_argument("--min-runs", type=_positive, default=3, help="timed runs (default 3)")
     bench.add_argument("--json", metavar="FILE", help="append one JSON row per measurement")
-    bench.add_argument("--model", metavar="PATH", help="an MXNet checkpoint prefix or -symbol.json")
+    bench.add_argument(
+        "--model",
+        metavar="PATH",
+        help=MODEL_HELP,
+    )
     bench.add_argument(
         "--compare",
         metavar="PEERS",
@@ -303,7 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     profile = sub.add_parser("profile", help="per-layer time, algorithm and GFLOP/s")
     profile.add_argument("network", nargs="?", help="a zoo network (or use --model)")
     profile.add_argument(
-        "--model", metavar="PATH", help="an MXNet checkpoint prefix or -symbol.json"
+        "--model",
+        metavar="PATH",
+        help=MODEL_HELP,
     )
     profile.add_argument("--input-shape", help="per-sample input shape for --model, e.g. 3,224,224")
     profile.add_argument("--batch-size", type=_positive, default=1)
@@ -323,6 +375,28 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", help="a results.jsonl written by bench --compare")
     report.add_argument("--out", help="output folder (default: beside the results)")
     report.set_defaults(func=cmd_report)
+
+    predict = sub.add_parser(
+        "predict",
+        help="classify images with a model: top classes with probabilities",
+        description="ImageNet preprocessing: the short side resized (bilinear), a centred "
+        "crop, RGB scaled to [0, 1], then (x - mean) / std; a softmax is applied unless "
+        "the model already outputs probabilities.",
+    )
+    predict.add_argument("model", help="a model file: .onnx, or an MXNet checkpoint prefix")
+    predict.add_argument("images", nargs="+", help="image files (anything Pillow reads)")
+    predict.add_argument("--resize", type=_positive, default=256, help="short side (256)")
+    predict.add_argument("--crop", type=_positive, default=224, help="centre crop (224)")
+    predict.add_argument("--mean", type=_floats, default=(0.485, 0.456, 0.406),
+                         help="per-channel mean on [0, 1] (ImageNet's)")  # fmt: skip
+    predict.add_argument("--std", type=_floats, default=(0.229, 0.224, 0.225),
+                         help="per-channel std on [0, 1] (ImageNet's)")  # fmt: skip
+    predict.add_argument("--bgr", action="store_true", help="feed BGR instead of RGB")
+    predict.add_argument("--top", type=_positive, default=5, help="classes shown (5)")
+    predict.add_argument("--labels", metavar="FILE", help="class names, one per line "
+                         "(default: the ImageNet-1k names)")  # fmt: skip
+    predict.add_argument("--threads", type=_positive, default=None)
+    predict.set_defaults(func=cmd_predict)
 
     networks = sub.add_parser("networks", help="list the zoo networks")
     networks.set_defaults(func=cmd_networks)

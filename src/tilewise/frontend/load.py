@@ -33,14 +33,15 @@ def _mxnet_files(path: str, epoch: int | None) -> tuple[Path, Path]:
     return symbol, found[-1][1]
 
 
-def load_graph(path: str, epoch: int | None = None,
-               input_shape: tuple[int, ...] | None = None) -> Graph:  # fmt: skip
-    """The graph of a model file, its shapes verified for the given per-sample input shape."""
+def load_graph(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | None = None,
+               batch_size: int = 1) -> Graph:  # fmt: skip
+    """The graph of a model file, its shapes verified for the given per-sample input shape.
+    An ONNX graph is built for `batch_size` (its shape arithmetic folds at load)."""
     path = str(path)
     if path.endswith(".onnx"):
         from tilewise.frontend.onnx_import import onnx_to_graph
 
-        return onnx_to_graph(path, input_shape)
+        return onnx_to_graph(path, input_shape, batch_size)
     symbol_path, params_path = _mxnet_files(path, epoch)
     arrays = read_ndarray_list(params_path)
     if not isinstance(arrays, dict):

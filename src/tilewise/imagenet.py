@@ -1,0 +1,69 @@
+"""ImageNet-style input preparation and top-k class names, for `tilewise predict`."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from tilewise.errors import TilewiseError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@cache
+def class_names() -> list[str]:
+    """The 1000 ImageNet-1k class names, in the usual index order."""
+    return (Path(__file__).parent / "data" / "imagenet_classes.txt").read_text().splitlines()
+
+
+def preprocess(
+    image,
+    resize: int = 256,
+    crop: int = 224,
+    mean: tuple[float, ...] = IMAGENET_MEAN,
+    std: tuple[float, ...] = IMAGENET_STD,
+    bgr: bool = False,
+) -> np.ndarray:
+    """A file path or PIL image -> float32 (3, crop, crop): the short side resized to
+    `resize` (bilinear), a centred crop, values scaled to [0, 1], then (x - mean) / std."""
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise TilewiseError("reading images needs Pillow: pip install pillow") from None
+    if not isinstance(image, Image.Image):
+        try:
+            image = Image.open(image)
+        except (FileNotFoundError, UnidentifiedImageError, OSError) as error:
+            raise TilewiseError(f"{image}: not a readable image ({error})") from None
+    if crop > resize:
+        raise TilewiseError(f"crop {crop} is larger than the resized short side {resize}")
+    image = image.convert("RGB")
+    width, height = image.size
+    ratio = resize / min(width, height)
+    image = image.resize((round(width * ratio), round(height * ratio)), Image.BILINEAR)
+    width, height = image.size
+    left, top = (width - crop) // 2, (height - crop) // 2
+    pixels = np.asarray(image.crop((left, top, left + crop, top + crop)), np.float32) / 255.0
+    if bgr:
+        pixels = pixels[:, :, ::-1]
+    pixels = (pixels - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1), np.float32)
+
+
+def probabilities(scores: np.ndarray) -> np.ndarray:
+    """Rows of class scores as probabilities: a softmax unless they already are."""
+    scores = scores.reshape(scores.shape[0], -1).astype(np.float64)
+    if scores.min() >= 0 and np.allclose(scores.sum(axis=1), 1, atol=1e-3):
+        return scores
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def top_k(row: np.ndarray, k: int = 5, names: list[str] | None = None) -> list[tuple]:
+    """(index, name, probability) of the k most likely classes of one row."""
+    names = names if names is not None else class_names()
+    order = np.argsort(-row)[:k]
+    return [(int(i), names[i] if i < len(names) else f"class {i}", float(row[i])) for i in order]
