@@ -191,3 +191,33 @@ def test_unsupported_attributes_listed_with_ops(tmp_path):
         tilewise.load(path)
     assert "2 unsupported op(s): Pad with mode b'reflect' (only constant padding) (node " \
            "'mirror'); Resize (node 'up')" in str(info.value)  # fmt: skip
+
+
+def test_truncated_file_and_inputs_that_do_not_fit(tmp_path):
+    from tilewise.frontend.onnx_export import export_onnx
+
+    path = tmp_path / "tiny.onnx"
+    export_onnx(tilewise.zoo.get("tiny"), str(path))
+    data = path.read_bytes()
+    for keep in (0.3, 0.9, 0.999):
+        cut = tmp_path / f"cut{keep}.onnx"
+        cut.write_bytes(data[: int(len(data) * keep)])
+        with pytest.raises(tilewise.TilewiseError, match=f"cut{keep}.onnx: not a readable ONNX"):
+            tilewise.load(str(cut))
+    model = tilewise.load(str(path))
+    shape = model.graph.input_shape
+    with pytest.raises(tilewise.InputError, match=r"inputs are \['data'\], got \['x'\]"):
+        model.run({"x": np.zeros((1, *shape), np.float32)})
+    with pytest.raises(tilewise.InputError, match=r"input must have shape \('N', 3"):
+        model(np.zeros(shape, np.float32))
+    with pytest.raises(tilewise.InputError, match=r"got \(2, 3, 5, 5\)"):
+        model(np.zeros((2, 3, 5, 5), np.float32))
+
+
+def test_missing_weight_is_named(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="conv", kernel_shape=[3, 3])]
+    path = _save(tmp_path, nodes, {}, (3, 8, 8), (2, 6, 6))
+    with pytest.raises(
+        tilewise.GraphError, match=r"node 'conv' \(Conv\).*\['w'\] are not produced"
+    ):
+        tilewise.load(path)
