@@ -29,10 +29,10 @@ def _column_ranges(kw, sw, pw, width, out_w):
 def max_pool(x, out, kh, kw, sh, sw, ph, pw):
     n_images, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
+    ranges = _column_ranges(kw, sw, pw, width, out_w)  # shared: no allocation per job
     for job in prange(n_images * channels):
         n = job // channels
         c = job - n * channels
-        ranges = _column_ranges(kw, sw, pw, width, out_w)
         for oy in range(out_h):
             row = out[n, c, oy]
             row[:] = -np.inf
@@ -55,17 +55,18 @@ def avg_pool(x, out, kh, kw, sh, sw, ph, pw, count_include_pad):
     """count_include_pad: divide by the window clipped to the padded input (MXNet, Caffe)."""
     n_images, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
+    # shared by every job (allocating per job cost more than small maps' sums)
+    ranges = _column_ranges(kw, sw, pw, width, out_w)
+    inverse_width = np.empty(out_w, np.float32)  # the window is separable: rows x columns
+    for ox in range(out_w):
+        xs = ox * sw - pw
+        if count_include_pad:
+            inverse_width[ox] = 1.0 / (min(xs + kw, width + pw) - xs)
+        else:
+            inverse_width[ox] = 1.0 / max(min(xs + kw, width) - max(xs, 0), 1)
     for job in prange(n_images * channels):
         n = job // channels
         c = job - n * channels
-        ranges = _column_ranges(kw, sw, pw, width, out_w)
-        inverse_width = np.empty(out_w, np.float32)  # the window is separable: rows x columns
-        for ox in range(out_w):
-            xs = ox * sw - pw
-            if count_include_pad:
-                inverse_width[ox] = 1.0 / (min(xs + kw, width + pw) - xs)
-            else:
-                inverse_width[ox] = 1.0 / max(min(xs + kw, width) - max(xs, 0), 1)
         for oy in range(out_h):
             row = out[n, c, oy]
             row[:] = 0.0
@@ -85,3 +86,23 @@ def avg_pool(x, out, kh, kw, sh, sw, ph, pw, count_include_pad):
             scale = np.float32(1.0 / rows)
             for ox in range(out_w):
                 row[ox] *= scale * inverse_width[ox]
+
+
+@njit(parallel=True, cache=True)
+def global_pool(x, out, is_max):
+    """Whole-plane max or mean of (N, C, P) into (N, C): one pass, no window bookkeeping."""
+    n_images, channels, size = x.shape
+    for job in prange(n_images * channels):
+        n = job // channels
+        c = job - n * channels
+        plane = x[n, c]
+        if is_max:
+            best = plane[0]
+            for p in range(1, size):
+                best = max(best, plane[p])
+            out[n, c] = best
+        else:
+            total = np.float32(0.0)
+            for p in range(size):
+                total += plane[p]
+            out[n, c] = total / size
