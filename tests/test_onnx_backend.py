@@ -20,8 +20,8 @@ LIGHT_MODELS = ("bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "
                 "shufflenet", "squeezenet", "vgg19", "zfnet512")  # fmt: skip
 
 EXCLUDED = {
-    r"_(u?int(8|16|32|64))(_|$)|_int32_trunc|int8_(min|max|inbounds)": (
-        "integer tensors: tilewise computes in float32"
+    r"_(u?int(8|16|32|64))(_|$)|_int32_trunc|int8_(min|max|inbounds)|_bool(_|$)": (
+        "integer and boolean tensors: tilewise computes in float32"
     ),
     r"^test_cast(like)?_": "casts of the data between element types: tilewise takes float32",
     r"^test_(edge|reflect|wrap)_pad": "edge/reflect/wrap padding (and int32 data)",
@@ -31,7 +31,7 @@ EXCLUDED = {
     r"with_argmax": "MaxPool's second output (the argmax indices)",
     r"^test_constant$": "no input at all: the whole graph is a constant",
     r"^test_identity_(sequence|opt)$": "sequence and optional types",
-    r"^test_reshape_allowzero_reordered$": "zero-size tensors",
+    r"^test_reshape_allowzero_reordered$|^test_reduce_max_empty_set$": "zero-size tensors",
 }
 
 
@@ -71,4 +71,4 @@ def test_backend_tally():
     assert all(excluded.values()), [r for r, names in excluded.items() if not names]
     left_out = {n for names in excluded.values() for n in names}
     running = len(NODE_TESTS) - len(left_out)
-    assert running >= 170, f"only {running} of {len(NODE_TESTS)} node tests run"
+    assert running >= 200, f"only {running} of {len(NODE_TESTS)} node tests run"

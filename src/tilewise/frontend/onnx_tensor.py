@@ -203,12 +203,16 @@ def softmax(ctx: ImportContext, node, a: dict) -> None:
     ctx.emit("Reshape", [value], node.output[0], shape=shape)
 
 
-def reduce_mean(ctx: ImportContext, node, a: dict) -> None:
+REDUCTIONS = {"ReduceMean": "mean", "ReduceMax": "max", "ReduceSum": "sum"}
+
+
+def reduce(ctx: ImportContext, node, a: dict) -> None:
+    """Axes from the attribute, or (ReduceSum 13+, all others 18+) a constant input."""
     axes = _axes(ctx, node, a)
     if not axes and a.get("noop_with_empty_axes", 0):
         ctx.emit("_copy", [node.input[0]], node.output[0])
         return
-    ctx.emit("mean", [node.input[0]], node.output[0], axis=tuple(axes or ()),
+    ctx.emit(REDUCTIONS[node.op_type], [node.input[0]], node.output[0], axis=tuple(axes or ()),
              keepdims=bool(a.get("keepdims", 1)))  # fmt: skip
 
 
@@ -229,6 +233,6 @@ HANDLERS = {
     "Pad": pad,
     "Softmax": softmax,
     "LogSoftmax": softmax,
-    "ReduceMean": reduce_mean,
+    **dict.fromkeys(REDUCTIONS, reduce),
     **dict.fromkeys(("Dropout", "Identity", "Cast"), copy),
 }

@@ -40,7 +40,7 @@ def reduced_axes(attrs: dict, shape: Shape) -> tuple[int, ...]:
     return tuple(sorted({_axis(a, len(shape)) for a in axes}))
 
 
-def _mean_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+def _reduce_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     (shape,) = shapes
     axes = reduced_axes(attrs, shape)
     if attrs["keepdims"]:
@@ -94,9 +94,12 @@ TENSOR_SCHEMAS: dict[str, OpSchema] = {
         attrs={"pad_width": Attr("tuple"), "constant_value": Attr("float", 0.0)},
         infer=_pad_infer,
     ),
-    "mean": OpSchema(
-        attrs={"axis": Attr("tuple", ()), "keepdims": Attr("bool", False)}, infer=_mean_infer
-    ),
+    **{
+        reduction: OpSchema(
+            attrs={"axis": Attr("tuple", ()), "keepdims": Attr("bool", False)}, infer=_reduce_infer
+        )
+        for reduction in ("mean", "max", "sum")
+    },
     "log_softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_axis_same),
     "hard_sigmoid": OpSchema(
         attrs={"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)}, infer=_same

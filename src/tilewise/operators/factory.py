@@ -64,8 +64,8 @@ def create_operator(
         return tensor.Transpose(attrs["axes"])
     if op == "Pad":
         return tensor.Pad(attrs["pad_width"], attrs["constant_value"], in_shape)
-    if op == "mean":
-        return tensor.Mean(reduced_axes(attrs, in_shape), attrs["keepdims"])
+    if op in tensor.Reduce.FUNCTIONS:
+        return tensor.Reduce(op, reduced_axes(attrs, in_shape), attrs["keepdims"])
     if op == "log_softmax":
         return tensor.LogSoftmax(attrs["axis"])
     if op == "hard_sigmoid":

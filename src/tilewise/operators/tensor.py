@@ -80,13 +80,16 @@ class Pad(Operator):
         out[self.inner] = inputs[0]
 
 
-class Mean(Operator):
-    def __init__(self, axes: tuple, keepdims: bool) -> None:
+class Reduce(Operator):
+    FUNCTIONS = {"mean": np.mean, "max": np.max, "sum": np.sum}
+
+    def __init__(self, kind: str, axes: tuple, keepdims: bool) -> None:
+        self.function = self.FUNCTIONS[kind]
         self.axes = axes
         self.keepdims = keepdims
 
     def run(self, inputs, out, scratch):
-        np.mean(inputs[0], axis=self.axes, keepdims=self.keepdims, out=out)
+        self.function(inputs[0], axis=self.axes, keepdims=self.keepdims, out=out)
 
 
 class LogSoftmax(Operator):
