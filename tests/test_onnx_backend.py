@@ -32,6 +32,11 @@ EXCLUDED = {
     r"^test_constant$": "no input at all: the whole graph is a constant",
     r"^test_identity_(sequence|opt)$": "sequence and optional types",
     r"^test_reshape_allowzero_reordered$|^test_reduce_max_empty_set$": "zero-size tensors",
+    # Its weights are all 0.02: the 1000 logits (about 1.4e10) are equal only in exact
+    # arithmetic, and the final softmax turns any per-channel rounding into another answer.
+    # SciPy's OpenBLAS 0.3.30 with the Haswell kernels this machine pins rounds some
+    # channels differently (5e-6 relative). test_onnx_light.py runs it with random weights.
+    r"^test_squeezenet$": "light squeezenet: constant weights make the softmax ill-conditioned",
 }
 
 
@@ -65,10 +70,10 @@ for case in backend_test.test_cases.values():
 def test_backend_tally():
     """Every exclusion still matches a test, and most supported-op node tests run."""
     excluded = {
-        reason: [n for n in NODE_TESTS if re.search(pattern, n)]
+        reason: [n for n in INCLUDED if re.search(pattern, n)]
         for pattern, reason in EXCLUDED.items()
     }
     assert all(excluded.values()), [r for r, names in excluded.items() if not names]
-    left_out = {n for names in excluded.values() for n in names}
+    left_out = {n for names in excluded.values() for n in names if n in NODE_TESTS}
     running = len(NODE_TESTS) - len(left_out)
     assert running >= 200, f"only {running} of {len(NODE_TESTS)} node tests run"

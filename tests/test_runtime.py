@@ -3,7 +3,9 @@
 import tracemalloc
 
 import numpy as np
+import pytest
 from graphs import uniform
+from reference import relative_error
 
 import tilewise
 from tilewise.plan.memory import StepIO, assign_buffers
@@ -69,3 +71,30 @@ def test_thread_setting_reaches_numba_and_blas():
     assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
     tilewise.set_threads(None)
     assert numba.get_num_threads() == tilewise.runtime.threads.default_threads()
+
+
+@pytest.mark.parametrize("numba_blas", [True, False])
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [
+        ((1152, 192), (192, 49)),  # rows split on Numba's threads
+        ((96, 16), (16, 1254)),
+        ((64, 32), (5, 32, 50)),  # one weight, a stack of images
+        ((5, 64, 32), (5, 32, 50)),  # Winograd's products per frequency
+        ((2, 4096), (4096, 300)),  # too few rows to split on Numba: the pool path
+        ((8, 8), (8, 8)),  # too small to split at all
+    ],
+)
+def test_split_matrix_products_are_exact(a_shape, b_shape, numba_blas, monkeypatch):
+    from tilewise.runtime import gemm
+
+    monkeypatch.setattr(gemm, "NUMBA_BLAS", numba_blas and gemm.NUMBA_BLAS)
+    monkeypatch.setattr(gemm, "SMALL_FLOPS", 10_000)
+    monkeypatch.setattr(gemm, "SMALL_FLOPS_NUMBA", 10_000)
+    tilewise.runtime.threads.set_threads(2)
+    rng = np.random.default_rng(0)
+    a, b = uniform(rng, a_shape), uniform(rng, b_shape)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    out = np.empty(expected.shape, np.float32)
+    gemm.matmul(a, b, out=out)
+    assert relative_error(out, expected) <= 1e-6

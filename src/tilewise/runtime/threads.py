@@ -32,6 +32,7 @@ def set_threads(threads: int | None = None) -> int:
         raise TilewiseError(f"threads must be a positive integer, got {threads!r}")
     threads = min(threads, numba.config.NUMBA_NUM_THREADS)
     if threads != _current:
+        # gemm imported SciPy's BLAS (if there): the limit covers numpy's and SciPy's
         threadpool_limits(limits=1, user_api="blas")
         gemm.configure(threads)
         _current = threads
