@@ -13,22 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from tilewise.kernels.activation import apply_act
-
-
-@njit(cache=True, inline="always")
-def _tap_ranges(kw, sw, pw, dw, width, out_w):
-    """For each kernel column, the output columns whose input column is inside the row."""
-    ranges = np.empty((kw, 2), np.int64)
-    for kx in range(kw):
-        offset = kx * dw - pw
-        lo = 0
-        while lo < out_w and lo * sw + offset < 0:
-            lo += 1
-        hi = out_w
-        while hi > lo and (hi - 1) * sw + offset >= width:
-            hi -= 1
-        ranges[kx, 0], ranges[kx, 1] = lo, hi
-    return ranges
+from tilewise.kernels.windows import tap_ranges
 
 
 @njit(parallel=True, cache=True)
@@ -44,7 +29,7 @@ def depthwise_conv(x, weight, bias, out, sh, sw, ph, pw, dh, dw, act):
     filters, kh, kw = weight.shape
     out_h, out_w = out.shape[2], out.shape[3]
     multiplier = filters // channels
-    ranges = _tap_ranges(kw, sw, pw, dw, width, out_w)
+    ranges = tap_ranges(kw, sw, pw, dw, width, out_w)
     phase_width = (width + sw - 1) // sw
     for job in prange(n_images * filters):
         n = job // filters

@@ -2,12 +2,15 @@
 
 from numba import njit, prange
 
+from tilewise.kernels.windows import tap_ranges
+
 
 @njit(parallel=True, cache=True)
 def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
     """x: (B, C, H, W) -> col: (C*kh*kw, B*oh*ow); zero where the window leaves the input."""
     n_images, channels, height, width = x.shape
     plane = oh * ow
+    ranges = tap_ranges(kw, sw, pw, dw, width, ow)
     for job in prange(n_images * channels):
         i = job // channels
         c = job - i * channels
@@ -15,13 +18,7 @@ def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
             for s in range(kw):
                 row = col[(c * kh + r) * kw + s]
                 dx = s * dw - pw
-                # output columns whose input x lies inside [0, width)
-                lo = 0
-                while lo < ow and lo * sw + dx < 0:
-                    lo += 1
-                hi = ow
-                while hi > lo and (hi - 1) * sw + dx >= width:
-                    hi -= 1
+                lo, hi = ranges[s, 0], ranges[s, 1]
                 for y in range(oh):
                     iy = y * sh - ph + r * dh
                     base = i * plane + y * ow

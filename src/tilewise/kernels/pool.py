@@ -9,27 +9,14 @@ on Inception's 27x27 and 14x14 maps that bookkeeping otherwise cost more than th
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True, inline="always")
-def _column_ranges(kw, sw, pw, width, out_w):
-    """For each kernel column, the output columns whose input column is inside the row."""
-    ranges = np.empty((kw, 2), np.int64)
-    for kx in range(kw):
-        lo = 0
-        while lo < out_w and lo * sw + kx - pw < 0:
-            lo += 1
-        hi = out_w
-        while hi > lo and (hi - 1) * sw + kx - pw >= width:
-            hi -= 1
-        ranges[kx, 0], ranges[kx, 1] = lo, hi
-    return ranges
+from tilewise.kernels.windows import tap_ranges
 
 
 @njit(parallel=True, cache=True)
 def max_pool(x, out, kh, kw, sh, sw, ph, pw):
     n_images, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
-    ranges = _column_ranges(kw, sw, pw, width, out_w)  # shared: no allocation per job
+    ranges = tap_ranges(kw, sw, pw, 1, width, out_w)  # shared: no allocation per job
     for job in prange(n_images * channels):
         n = job // channels
         c = job - n * channels
@@ -56,7 +43,7 @@ def avg_pool(x, out, kh, kw, sh, sw, ph, pw, count_include_pad):
     n_images, channels, height, width = x.shape
     out_h, out_w = out.shape[2], out.shape[3]
     # shared by every job (allocating per job cost more than small maps' sums)
-    ranges = _column_ranges(kw, sw, pw, width, out_w)
+    ranges = tap_ranges(kw, sw, pw, 1, width, out_w)
     inverse_width = np.empty(out_w, np.float32)  # the window is separable: rows x columns
     for ox in range(out_w):
         xs = ox * sw - pw
