@@ -9,12 +9,15 @@ from tilewise import Graph, Node
 
 CASES = [
     # (input NCHW, multiplier, kernel, stride, pad, pad_end, dilate)
-    ((2, 6, 20, 21), 1, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # wide rows
-    ((1, 5, 23, 19), 1, (5, 5), (2, 2), (2, 2), (), (1, 1)),  # wide, strided: phases
+    ((2, 6, 34, 40), 1, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # wide: padded planes
+    ((1, 3, 36, 37), 1, (5, 5), (1, 1), (1, 2), (3, 1), (2, 1)),  # padded, dilated, uneven
+    ((1, 5, 70, 66), 1, (5, 5), (2, 2), (2, 2), (), (1, 1)),  # wide, strided: phases
+    ((2, 6, 20, 21), 1, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # channels-last
     ((3, 7, 7, 7), 1, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # narrow: channels-last
     ((1, 8, 14, 14), 1, (5, 5), (2, 2), (1, 1), (2, 2), (1, 1)),  # narrow, asymmetric
     ((1, 4, 30, 30), 1, (3, 3), (2, 2), (0, 0), (1, 1), (1, 1)),  # SAME, stride 2
     ((2, 3, 18, 17), 2, (3, 3), (1, 2), (2, 1), (), (2, 2)),  # multiplier 2, dilated
+    ((1, 2, 40, 40), 2, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # multiplier 2, padded
     ((1, 3, 9, 9), 3, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # multiplier 3, narrow
 ]
 

@@ -1,11 +1,13 @@
 """Direct depthwise convolution (one filter per channel, MobileNet/EfficientNet blocks).
 
 A depthwise layer does kh*kw multiply-adds per output: far too little work for GEMM,
-whose per-group setup and im2col copies dominate. Two loop orders:
-- wide maps: each (image, channel) plane is one parallel job; every output row
-  accumulates kernel taps along the row, so the inner loop is contiguous at stride 1;
-- narrow maps (7x7, 14x14): rows that short do not vectorise, so the planes are turned
-  channels-last and the inner loop runs along the channels instead.
+whose per-group setup and im2col copies dominate. Three loop orders, by map width:
+- wide maps, stride 1: each (image, channel) plane is copied once into a zero-padded
+  plane; on its flattened rows every tap is then one long contiguous multiply-add
+  (output columns past the map's edge are computed and dropped);
+- wide maps, strided: every output row accumulates taps along the row;
+- narrow maps (28 and below): rows that short do not vectorise, so the planes are
+  turned channels-last and the inner loop runs along the channels instead.
 Bias and activation are applied in the same pass.
 """
 
@@ -64,6 +66,44 @@ def depthwise_conv(x, weight, bias, out, sh, sw, ph, pw, dh, dw, act):
             row = out[n, k, oy]
             for i in range(out_w):
                 row[i] = apply_act(acc[i], act)
+
+
+@njit(parallel=True, cache=True)
+def depthwise_conv_padded(x, weight, bias, out, ph, pw, dh, dw, act):
+    """Stride-1 depthwise convolution on zero-padded, flattened planes; arguments as in
+    depthwise_conv."""
+    n_images, channels, height, width = x.shape
+    filters, kh, kw = weight.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    multiplier = filters // channels
+    padded_w = out_w + (kw - 1) * dw  # a padded row: every tap of every output column
+    padded_h = out_h + (kh - 1) * dh + 1  # one spare row: the last taps overrun the map
+    count = out_h * padded_w
+    for job in prange(n_images * filters):
+        n = job // filters
+        k = job - n * filters
+        plane = x[n, k // multiplier]
+        padded = np.zeros(padded_h * padded_w, np.float32)
+        for iy in range(height):
+            y = iy + ph
+            if y < padded_h - 1:
+                row = padded[y * padded_w :]
+                src = plane[iy]
+                for ix in range(max(0, -pw), min(width, padded_w - pw)):
+                    row[ix + pw] = src[ix]
+        acc = np.empty(count, np.float32)
+        acc[:] = bias[k]
+        for ky in range(kh):
+            for kx in range(kw):
+                seg = padded[ky * dh * padded_w + kx * dw :]
+                tap = weight[k, ky, kx]
+                for i in range(count):
+                    acc[i] += tap * seg[i]
+        for oy in range(out_h):
+            row = out[n, k, oy]
+            src = acc[oy * padded_w :]
+            for ox in range(out_w):
+                row[ox] = apply_act(src[ox], act)
 
 
 @njit(parallel=True, cache=True)

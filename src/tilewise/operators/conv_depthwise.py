@@ -8,10 +8,13 @@ from tilewise.kernels.activation import CODES
 from tilewise.kernels.depthwise import (
     depthwise_conv,
     depthwise_conv_channels_last,
+    depthwise_conv_padded,
     to_channels_last,
 )
 
-NARROW = 16  # output widths below this vectorise across channels instead of along rows
+# Output widths below this vectorise across channels instead of along rows (measured on
+# EfficientNet-Lite0's layers: 28x28 maps 2.7x faster channels-last, 56x56 slower).
+NARROW = 32
 
 
 def depthwise_why_not(attrs: dict, in_shape: tuple) -> str | None:
@@ -38,7 +41,11 @@ class DepthwiseConvolution:
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
         if not self.channels_last:
-            depthwise_conv(x, self.weight, self.bias, out, *self.geometry, self.act)
+            (sh, sw, ph, pw, dh, dw) = self.geometry
+            if sh == sw == 1:
+                depthwise_conv_padded(x, self.weight, self.bias, out, ph, pw, dh, dw, self.act)
+            else:
+                depthwise_conv(x, self.weight, self.bias, out, *self.geometry, self.act)
             return
         size = int(np.prod(self.in_t))
         xt = scratch[:size].reshape(self.in_t)
