@@ -49,7 +49,6 @@ class OnnxModel:
             from onnx import numpy_helper
         except ImportError:
             raise TilewiseError("loading ONNX needs the onnx package: pip install onnx") from None
-        self.onnx = onnx
         if isinstance(source, onnx.ModelProto):
             model, self.path = source, source.graph.name or "model"
         else:
