@@ -68,3 +68,19 @@ def test_bench_and_profile_a_checkpoint(capsys):
     assert "stage1_unit1_conv2" in capsys.readouterr().out
     assert main(["bench", "--model", model, "--input-shape", "3,x"]) == 2
     assert "--input-shape must be comma-separated" in capsys.readouterr().err
+
+
+def test_predict_errors_name_the_file(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    pytest.importorskip("PIL")
+    import tilewise
+    from tilewise.frontend.onnx_export import export_onnx
+
+    model = tmp_path / "tiny.onnx"
+    export_onnx(tilewise.zoo.get("tiny"), str(model))
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    assert main(["predict", str(model), str(text)]) == 2
+    assert f"{text}: not a readable image" in capsys.readouterr().err
+    assert main(["predict", str(model), str(text), "--crop", "300"]) == 2
+    assert "crop 300 is larger than the resized short side 256" in capsys.readouterr().err

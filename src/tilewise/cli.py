@@ -275,9 +275,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     names = class_names()
     if args.labels:
         names = Path(args.labels).read_text(encoding="utf-8").splitlines()
-    model = tilewise.load(args.model, input_shape=(3, args.crop, args.crop), threads=args.threads)
     images = np.stack([preprocess(path, args.resize, args.crop, args.mean, args.std, args.bgr)
                        for path in args.images])  # fmt: skip
+    model = tilewise.load(args.model, input_shape=(3, args.crop, args.crop), threads=args.threads)
     rows = probabilities(model(images))
     for path, row in zip(args.images, rows, strict=True):
         print(path)

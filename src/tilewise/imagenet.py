@@ -29,6 +29,8 @@ def preprocess(
 ) -> np.ndarray:
     """A file path or PIL image -> float32 (3, crop, crop): the short side resized to
     `resize` (bilinear), a centred crop, values scaled to [0, 1], then (x - mean) / std."""
+    if crop > resize:
+        raise TilewiseError(f"crop {crop} is larger than the resized short side {resize}")
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
@@ -38,8 +40,6 @@ def preprocess(
             image = Image.open(image)
         except (FileNotFoundError, UnidentifiedImageError, OSError) as error:
             raise TilewiseError(f"{image}: not a readable image ({error})") from None
-    if crop > resize:
-        raise TilewiseError(f"crop {crop} is larger than the resized short side {resize}")
     image = image.convert("RGB")
     width, height = image.size
     ratio = resize / min(width, height)
