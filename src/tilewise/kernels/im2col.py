@@ -26,10 +26,16 @@ def im2col(x, col, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow):
                         for xo in range(ow):
                             row[base + xo] = 0.0
                         continue
-                    src = x[i, c, iy]
                     for xo in range(lo):
                         row[base + xo] = 0.0
-                    for xo in range(lo, hi):
-                        row[base + xo] = src[xo * sw + dx]
                     for xo in range(hi, ow):
                         row[base + xo] = 0.0
+                    # zero-based loops over slices: no negative-index checks, so it vectorises
+                    inside = row[base + lo : base + hi]
+                    seg = x[i, c, iy, lo * sw + dx :]
+                    if sw == 1:
+                        for j in range(hi - lo):
+                            inside[j] = seg[j]
+                    else:
+                        for j in range(hi - lo):
+                            inside[j] = seg[j * sw]
