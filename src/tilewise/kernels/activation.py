@@ -30,10 +30,29 @@ def apply_act(value, act):
         return np.float32(max(value, 0.0) + math.log1p(math.exp(-abs(value))))
     if act == RELU6:
         return min(max(value, np.float32(0.0)), np.float32(6.0))
-    if act == HARD_SWISH:
-        gate = min(max(value * np.float32(1.0 / 6.0) + np.float32(0.5), np.float32(0.0)), 1.0)
-        return np.float32(value * gate)
+    if act == HARD_SWISH:  # float32 constants throughout: a float64 one stops vectorising
+        gate = value * np.float32(1.0 / 6.0) + np.float32(0.5)
+        return value * min(max(gate, np.float32(0.0)), np.float32(1.0))
     return value
+
+
+@njit(inline="always")
+def activate_row(row, act):
+    """act on a 1-D row in place. The common cases get loops of their own: one loop over
+    every case is too big for LLVM to unswitch, and then nothing vectorises."""
+    size = row.shape[0]
+    if act == NONE:
+        return
+    if act == RELU:
+        for p in range(size):
+            v = row[p]
+            row[p] = v if v > 0.0 else np.float32(0.0)
+    elif act == RELU6:
+        for p in range(size):
+            row[p] = min(max(row[p], np.float32(0.0)), np.float32(6.0))
+    else:
+        for p in range(size):
+            row[p] = apply_act(row[p], act)
 
 
 @njit(parallel=True, cache=True)
@@ -46,7 +65,8 @@ def bias_act(y, bias, act):
         b = bias[k]
         row = y[n, k]
         for p in range(size):
-            row[p] = apply_act(row[p] + b, act)
+            row[p] += b
+        activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -57,9 +77,11 @@ def scatter_bias_act(src, dst, bias, act):
         i = job // channels
         k = job - i * channels
         b = bias[k]
-        start = i * size
+        row = dst[i, k]
+        part = src[k, i * size : (i + 1) * size]
         for p in range(size):
-            dst[i, k, p] = apply_act(src[k, start + p] + b, act)
+            row[p] = part[p] + b
+        activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -70,8 +92,10 @@ def scale_shift_act(x, scale, shift, out, act):
         n = job // channels
         c = job - n * channels
         s, t = scale[c], shift[c]
+        row, src = out[n, c], x[n, c]
         for p in range(size):
-            out[n, c, p] = apply_act(x[n, c, p] * s + t, act)
+            row[p] = src[p] * s + t
+        activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -81,8 +105,10 @@ def add_act(a, b, out, act):
     for job in prange(n_images * rows):
         n = job // rows
         r = job - n * rows
+        row, left, right = out[n, r], a[n, r], b[n, r]
         for p in range(size):
-            out[n, r, p] = apply_act(a[n, r, p] + b[n, r, p], act)
+            row[p] = left[p] + right[p]
+        activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -92,8 +118,10 @@ def act_only(x, out, act):
     for job in prange(n_images * rows):
         n = job // rows
         r = job - n * rows
+        row, src = out[n, r], x[n, r]
         for p in range(size):
-            out[n, r, p] = apply_act(x[n, r, p], act)
+            row[p] = src[p]
+        activate_row(row, act)
 
 
 @njit(cache=True)

@@ -14,7 +14,7 @@ Bias and activation are applied in the same pass.
 import numpy as np
 from numba import njit, prange
 
-from tilewise.kernels.activation import apply_act
+from tilewise.kernels.activation import activate_row
 from tilewise.kernels.windows import tap_ranges
 
 
@@ -65,7 +65,8 @@ def depthwise_conv(x, weight, bias, out, sh, sw, ph, pw, dh, dw, act):
                         dst[i] += tap * seg[i]
             row = out[n, k, oy]
             for i in range(out_w):
-                row[i] = apply_act(acc[i], act)
+                row[i] = acc[i]
+            activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -103,7 +104,8 @@ def depthwise_conv_padded(x, weight, bias, out, ph, pw, dh, dw, act):
             row = out[n, k, oy]
             src = acc[oy * padded_w :]
             for ox in range(out_w):
-                row[ox] = apply_act(src[ox], act)
+                row[ox] = src[ox]
+            activate_row(row, act)
 
 
 @njit(parallel=True, cache=True)
@@ -144,5 +146,7 @@ def depthwise_conv_channels_last(xt, weight_t, bias, acc, out, sh, sw, ph, pw, d
                     for c in range(channels):
                         cell[c] += tap[c] * src[c]
         for c in range(channels):
+            row = out[n, c, oy]
             for ox in range(out_w):
-                out[n, c, oy, ox] = apply_act(acc[n, oy, ox, c], act)
+                row[ox] = acc[n, oy, ox, c]
+            activate_row(row, act)
