@@ -15,9 +15,10 @@ import time
 import numpy as np
 
 import tilewise
+from tilewise.conv.registry import applicable, plain_choice
 from tilewise.ir.attrs import resolve
 from tilewise.ir.ops import CONVOLUTION, conv_output_hw
-from tilewise.plan.select import applicable, plain_choice, select_convolution
+from tilewise.plan.select import select_convolution
 from tilewise.zoo.layers import conv_shapes
 
 NETWORKS = "vgg-16,alexnet,inception-bn,inception-v3,resnet-50"

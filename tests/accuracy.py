@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from reference import conv2d
 
+from tilewise.conv.registry import ALGORITHMS, applicable
 from tilewise.ir.attrs import resolve
 from tilewise.ir.ops import CONVOLUTION, conv_output_hw
-from tilewise.plan.select import ALGORITHMS, applicable
 
 RUNS = 3
 

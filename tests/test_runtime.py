@@ -86,7 +86,7 @@ def test_thread_setting_reaches_numba_and_blas():
     ],
 )
 def test_split_matrix_products_are_exact(a_shape, b_shape, numba_blas, monkeypatch):
-    from tilewise.runtime import gemm
+    from tilewise.kernels import matmul as gemm
 
     monkeypatch.setattr(gemm, "NUMBA_BLAS", numba_blas and gemm.NUMBA_BLAS)
     monkeypatch.setattr(gemm, "SMALL_FLOPS", 10_000)

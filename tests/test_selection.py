@@ -8,9 +8,10 @@ from graphs import single_op, uniform
 from reference import execute, relative_error
 
 import tilewise
+from tilewise.conv.registry import ALGORITHMS, applicable
 from tilewise.ir.attrs import resolve
 from tilewise.ir.ops import CONVOLUTION
-from tilewise.plan.select import ALGORITHMS, applicable, select_convolution
+from tilewise.plan.select import select_convolution
 
 
 def _attrs(**given):

@@ -20,8 +20,7 @@ from tilewise.ir.graph import Graph, Node
 from tilewise.runtime.compiler import compile_graph as compile  # noqa: A001
 from tilewise.runtime.model import CompiledModel
 from tilewise.runtime.threads import set_threads
-
-__version__ = "0.1.0"
+from tilewise.version import __version__
 
 __all__ = [
     "CompiledModel",
@@ -31,6 +30,7 @@ __all__ = [
     "Node",
     "TilewiseError",
     "UnsupportedOpError",
+    "__version__",
     "compile",
     "load",
     "set_threads",

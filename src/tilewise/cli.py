@@ -96,7 +96,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from tilewise.bench.machine import describe
     from tilewise.bench.peers import PEERS
     from tilewise.bench.report import text_table, write_report
-    from tilewise.plan.select import check_algo
+    from tilewise.conv.registry import check_algo
     from tilewise.runtime.threads import set_threads
 
     peers = [p for p in args.compare.split(",") if p]
@@ -157,7 +157,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from tilewise.bench.machine import describe
     from tilewise.bench.runner import measure
     from tilewise.bench.table import format_table
-    from tilewise.plan.select import check_algo
+    from tilewise.conv.registry import check_algo
     from tilewise.runtime.threads import set_threads
 
     networks, batches = _graphs(args), _batch_sizes(args.batch_sizes)

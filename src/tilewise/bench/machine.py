@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import platform
-from pathlib import Path
 
 import numba
 import numpy as np
 from threadpoolctl import threadpool_info
 
-
-def cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith(("model name", "Model")):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
-SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile",
-              "neon", "asimd", "sve")  # fmt: skip
-
-
-def cpu_flags() -> str:
-    """The SIMD flags that matter for these kernels, as /proc/cpuinfo lists them."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if not cpuinfo.exists():
-        return "unknown"
-    for line in cpuinfo.read_text().splitlines():
-        if line.startswith(("flags", "Features")):
-            present = set(line.split(":", 1)[1].split())
-            return " ".join(f for f in SIMD_FLAGS if f in present) or "none listed"
-    return "unknown"
+from tilewise.host import cpu_flags, cpu_model
+from tilewise.version import __version__
 
 
 def blas_description() -> str:
@@ -51,7 +28,6 @@ def _threading_layer() -> str:
 
 
 def describe(threads: int) -> dict:
-    from tilewise import __version__
     from tilewise.runtime.threads import default_threads
 
     return {

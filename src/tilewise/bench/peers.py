@@ -31,7 +31,7 @@ def missing(runtime: str) -> str | None:
 
 def runtime_version(runtime: str) -> str:
     if runtime.startswith("tilewise"):
-        from tilewise import __version__
+        from tilewise.version import __version__
 
         return __version__
     return version("torch" if runtime == "torch" else runtime) or "?"

@@ -2,42 +2,26 @@
 
 Ops carry MXNet's names, since the zoo and legacy checkpoints use them. `act` is an
 internal attribute set by the fusion passes (an activation applied to the output).
+`SCHEMAS` is the list of every op tilewise knows; tilewise/op_table.py joins it with each
+op's operator, exporter and test reference.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from tilewise.ir.attrs import Attr, AttrProblem
-
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu", "relu6", "hard_swish")  # last two: ONNX
-FUSED_ACT = Attr("optstr", None)
-
-Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class OpSchema:
-    attrs: dict[str, Attr]
-    infer: Callable[[dict, list[Shape]], Shape]
-    params: Callable[[dict], list[str]] = lambda a: []
-    param_shapes: Callable[[dict, Shape], dict[str, Shape]] = lambda a, s: {}
-    data_inputs: int = 1  # -1: any number (Concat)
-    extra: dict = field(default_factory=dict)
-
-
-def _pair(values: tuple, name: str, dims: int = 2) -> tuple[int, ...]:
-    if len(values) != dims:
-        raise AttrProblem(f"attribute '{name}' = {values} must have {dims} values")
-    return values
-
-
-def _need_rank(shape: Shape, rank: int, what: str = "input") -> None:
-    if len(shape) != rank:
-        raise AttrProblem(f"{what} must be {rank}-D (NCHW), got {len(shape)}-D")
-
+from tilewise.ir.ops_tensor import TENSOR_SCHEMAS
+from tilewise.ir.schema import (
+    ACTIVATIONS,
+    FUSED_ACT,
+    OpSchema,
+    Shape,
+    broadcast_infer,
+    need_rank,
+    pair,
+    same,
+)
 
 # ---- Convolution -----------------------------------------------------------------
 
@@ -60,12 +44,12 @@ def asymmetric(attrs: dict) -> bool:
 
 def _conv_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     (shape,) = shapes
-    _need_rank(shape, 4)
-    kernel = _pair(attrs["kernel"], "kernel")
+    need_rank(shape, 4)
+    kernel = pair(attrs["kernel"], "kernel")
     for key in ("stride", "pad", "dilate"):
-        _pair(attrs[key], key)
+        pair(attrs[key], key)
     if attrs["pad_end"]:
-        _pair(attrs["pad_end"], "pad_end")
+        pair(attrs["pad_end"], "pad_end")
     if min(kernel) < 1 or min(attrs["stride"]) < 1 or min(attrs["dilate"]) < 1:
         raise AttrProblem(
             f"kernel {kernel}, stride {attrs['stride']} and dilate {attrs['dilate']} must be >= 1"
@@ -149,10 +133,10 @@ def pool_geometry(attrs: dict, shape: Shape) -> tuple[tuple, tuple, tuple, tuple
     height, width = shape[2], shape[3]
     if attrs["global_pool"]:
         return (height, width), (1, 1), (0, 0), (1, 1)
-    kernel = _pair(attrs["kernel"], "kernel")
-    stride = _pair(attrs["stride"], "stride")
-    pad = _pair(attrs["pad"], "pad")
-    pad_end = _pair(attrs["pad_end"], "pad_end") if attrs["pad_end"] else pad
+    kernel = pair(attrs["kernel"], "kernel")
+    stride = pair(attrs["stride"], "stride")
+    pad = pair(attrs["pad"], "pad")
+    pad_end = pair(attrs["pad_end"], "pad_end") if attrs["pad_end"] else pad
     if min(kernel) < 1 or min(stride) < 1 or min(pad + pad_end) < 0:
         raise AttrProblem(f"kernel {kernel} and stride {stride} must be >= 1, pad {pad} >= 0")
     out = []
@@ -169,7 +153,7 @@ def pool_geometry(attrs: dict, shape: Shape) -> tuple[tuple, tuple, tuple, tuple
 
 def _pool_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     (shape,) = shapes
-    _need_rank(shape, 4)
+    need_rank(shape, 4)
     if not attrs["global_pool"] and not attrs["kernel"]:
         raise AttrProblem("attribute 'kernel' is required unless global_pool is set")
     _, _, _, (oh, ow) = pool_geometry(attrs, shape)
@@ -192,10 +176,6 @@ POOLING = OpSchema(
 )
 
 # ---- Elementwise and shape-only ops ----------------------------------------------
-
-
-def _same(attrs: dict, shapes: list[Shape]) -> Shape:
-    return shapes[0]
 
 
 def _channels_param(attrs: dict, shape: Shape) -> int:
@@ -239,24 +219,10 @@ def _bn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
 
 
 def _lrn_infer(attrs: dict, shapes: list[Shape]) -> Shape:
-    _need_rank(shapes[0], 4)
+    need_rank(shapes[0], 4)
     if attrs["nsize"] < 1 or attrs["nsize"] % 2 == 0:
         raise AttrProblem(f"attribute 'nsize' = {attrs['nsize']} must be odd and >= 1")
     return shapes[0]
-
-
-def _broadcast_infer(attrs: dict, shapes: list[Shape]) -> Shape:
-    if len(shapes) != 2:
-        raise AttrProblem(f"needs two inputs, got {len(shapes)}")
-    a, b = shapes
-    rank = max(len(a), len(b))  # NumPy rules: align on the right
-    left, right = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
-    out = []
-    for x, y in zip(left, right, strict=True):
-        if x != y and 1 not in (x, y):
-            raise AttrProblem(f"shapes {a} and {b} do not broadcast")
-        out.append(max(x, y))
-    return tuple(out)
 
 
 def reshape_target(attrs: dict, shape: Shape) -> Shape:
@@ -317,7 +283,7 @@ SCHEMAS: dict[str, OpSchema] = {
     "Convolution": CONVOLUTION,
     "FullyConnected": FULLY_CONNECTED,
     "Pooling": POOLING,
-    "Activation": OpSchema(attrs={"act_type": Attr("str", choices=ACTIVATIONS)}, infer=_same),
+    "Activation": OpSchema(attrs={"act_type": Attr("str", choices=ACTIVATIONS)}, infer=same),
     "BatchNorm": OpSchema(
         attrs={
             "eps": Attr("float", 1e-3),
@@ -335,7 +301,7 @@ SCHEMAS: dict[str, OpSchema] = {
     # Internal: y = act(x * scale[c] + shift[c]); what a BatchNorm becomes at inference.
     "ScaleShift": OpSchema(
         attrs={"act": FUSED_ACT},
-        infer=_same,
+        infer=same,
         params=lambda a: ["scale", "shift"],
         param_shapes=lambda a, s: {"scale": (s[1],), "shift": (s[1],)},
     ),
@@ -350,8 +316,8 @@ SCHEMAS: dict[str, OpSchema] = {
     ),
     "elemwise_add": OpSchema(attrs={"act": FUSED_ACT}, infer=_add_infer, data_inputs=2),
     "Flatten": OpSchema(attrs={}, infer=_flatten_infer),
-    "Dropout": OpSchema(attrs={"p": Attr("float", 0.5)}, infer=_same),
-    "_copy": OpSchema(attrs={}, infer=_same),
+    "Dropout": OpSchema(attrs={"p": Attr("float", 0.5)}, infer=same),
+    "_copy": OpSchema(attrs={}, infer=same),
     "SoftmaxOutput": OpSchema(attrs={}, infer=_softmax_infer),
     "softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_softmax_axis_infer),
     "SoftmaxActivation": OpSchema(
@@ -367,16 +333,12 @@ SCHEMAS: dict[str, OpSchema] = {
         params=lambda a: ["gamma"] if a["act_type"] == "prelu" else [],
         param_shapes=lambda a, s: {"gamma": (s[1],)} if a["act_type"] == "prelu" else {},
     ),
-    "clip": OpSchema(attrs={"a_min": Attr("float"), "a_max": Attr("float")}, infer=_same),
+    "clip": OpSchema(attrs={"a_min": Attr("float"), "a_max": Attr("float")}, infer=same),
     "Reshape": OpSchema(
         attrs={"shape": Attr("tuple"), "reverse": Attr("bool", False)}, infer=_reshape_infer
     ),
     # Two inputs with NumPy broadcasting; either may be a constant.
-    "broadcast_add": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
-    "broadcast_mul": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
+    "broadcast_add": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
+    "broadcast_mul": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
 }
-
-# General tensor ops (any rank) live in their own module; it imports the helpers above.
-from tilewise.ir.ops_tensor import TENSOR_SCHEMAS  # noqa: E402
-
-SCHEMAS.update(TENSOR_SCHEMAS)
+SCHEMAS.update(TENSOR_SCHEMAS)  # general tensor ops (any rank), for ONNX models

@@ -7,7 +7,7 @@ imports once per batch size.
 from __future__ import annotations
 
 from tilewise.ir.attrs import Attr, AttrProblem
-from tilewise.ir.ops import OpSchema, Shape, _broadcast_infer, _same
+from tilewise.ir.schema import OpSchema, Shape, broadcast_infer, same
 
 
 def _axis(axis: int, rank: int, name: str = "axis") -> int:
@@ -61,7 +61,7 @@ def _matmul_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     left, right = (1, *a) if len(a) == 1 else a, (*b, 1) if len(b) == 1 else b
     if left[-1] != right[-2]:
         raise AttrProblem(f"inner dimensions differ: {a} @ {b}")
-    batch = _broadcast_infer({}, [left[:-2], right[:-2]]) if len(left) + len(right) > 4 else ()
+    batch = broadcast_infer({}, [left[:-2], right[:-2]]) if len(left) + len(right) > 4 else ()
     rows = () if len(a) == 1 else (left[-2],)
     columns = () if len(b) == 1 else (right[-1],)
     return (*batch, *rows, *columns)
@@ -81,7 +81,7 @@ def _concat_infer(attrs: dict, shapes: list[Shape]) -> Shape:
 
 
 def _prelu_infer(attrs: dict, shapes: list[Shape]) -> Shape:
-    out = _broadcast_infer(attrs, shapes)
+    out = broadcast_infer(attrs, shapes)
     if out != shapes[0]:
         raise AttrProblem(f"slope {shapes[1]} must broadcast to the input {shapes[0]}")
     return out
@@ -102,11 +102,11 @@ TENSOR_SCHEMAS: dict[str, OpSchema] = {
     },
     "log_softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_axis_same),
     "hard_sigmoid": OpSchema(
-        attrs={"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)}, infer=_same
+        attrs={"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)}, infer=same
     ),
     "matmul": OpSchema(attrs={}, infer=_matmul_infer, data_inputs=2),
-    "broadcast_sub": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
-    "broadcast_div": OpSchema(attrs={}, infer=_broadcast_infer, data_inputs=2),
+    "broadcast_sub": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
+    "broadcast_div": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
     # x where x >= 0, else slope * x, slope broadcast to x (ONNX PRelu in general)
     "broadcast_prelu": OpSchema(attrs={}, infer=_prelu_infer, data_inputs=2),
     "Concat": OpSchema(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tilewise.conv.profile import PhaseProfile
+
 
 class Operator:
     """Created once for fixed shapes; `run` touches only the arrays it is given.
@@ -22,6 +24,11 @@ class Operator:
 
     def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
         raise NotImplementedError
+
+    def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
+                     profile: PhaseProfile) -> None:  # fmt: skip
+        """`run`, with the time of each phase added to `profile` where there are phases."""
+        self.run(inputs, out, scratch)
 
 
 def as_rows(array: np.ndarray) -> np.ndarray:

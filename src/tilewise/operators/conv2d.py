@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tilewise.conv.algorithm import Convolution
+from tilewise.conv.profile import PhaseProfile
 from tilewise.operators.base import Operator
 
 
 class Conv2d(Operator):
-    def __init__(self, implementation, algorithm: str, reason: str) -> None:
+    def __init__(self, implementation: Convolution, algorithm: str, reason: str) -> None:
         self.impl = implementation
         self.algorithm = algorithm
         self.reason = reason
@@ -17,3 +19,7 @@ class Conv2d(Operator):
 
     def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
         self.impl.run(inputs[0], out, scratch)
+
+    def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
+                     profile: PhaseProfile) -> None:  # fmt: skip
+        self.impl.run(inputs[0], out, scratch, profile)

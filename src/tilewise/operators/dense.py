@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tilewise.kernels.activation import CODES, NONE, bias_act
+from tilewise.kernels.matmul import matmul
 from tilewise.operators.base import Operator
-from tilewise.runtime.gemm import matmul
 
 
 class FullyConnected(Operator):

@@ -16,14 +16,6 @@ from tilewise.kernels.activation import (
 from tilewise.operators.base import Operator, as_rows
 
 
-def batchnorm_scale_shift(attrs: dict, gamma, beta, mean, var) -> tuple[np.ndarray, np.ndarray]:
-    """Inference BatchNorm as y = x * scale + shift (gamma is 1 under fix_gamma)."""
-    gamma = np.ones_like(gamma) if attrs["fix_gamma"] else gamma
-    scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + attrs["eps"])
-    shift = beta.astype(np.float64) - mean.astype(np.float64) * scale
-    return scale.astype(np.float32), shift.astype(np.float32)
-
-
 class ScaleShift(Operator):
     inplace = True
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph, Node
-from tilewise.operators.elementwise import batchnorm_scale_shift
 
 log = logging.getLogger("tilewise.passes")
 

@@ -6,8 +6,8 @@ import logging
 
 import numpy as np
 
+from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph
-from tilewise.operators.elementwise import batchnorm_scale_shift
 from tilewise.passes.common import remove_node, sole_reader
 
 log = logging.getLogger("tilewise.passes")

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tilewise.bench.machine import cpu_model
-from tilewise.plan.select import ConvAlgorithm, applicable, describe_layer, plain_choice
+from tilewise.conv.algorithm import ConvAlgorithm
+from tilewise.conv.registry import ALGORITHMS, applicable, plain_choice
+from tilewise.host import cpu_model
+from tilewise.plan.select import describe_layer
 
 DEFAULT_TOLERANCE = 1e-3
 
@@ -46,8 +48,6 @@ class Tuner:
         self.measured = 0
 
     def choose(self, attrs, weight, bias, in_shape, out_shape) -> tuple[ConvAlgorithm, str]:
-        from tilewise.plan.select import ALGORITHMS
-
         key = tuning_key(attrs, in_shape, self.threads)
         record = self.records.get(key)
         if record is None or record.get("tolerance") != self.tolerance:

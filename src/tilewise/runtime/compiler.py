@@ -1,4 +1,5 @@
-"""load -> verify -> passes -> select -> pack -> allocate: a graph becomes a CompiledModel."""
+"""verify -> passes -> plan (every layer's algorithm) -> build (pack) -> allocate: a graph
+becomes a CompiledModel."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tilewise.conv.registry import check_algo
 from tilewise.errors import TilewiseError
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import infer_shapes
-from tilewise.operators.factory import create_operator
+from tilewise.operators.builders import create_operator
 from tilewise.passes.pipeline import DEFAULT_PASSES, Pass, run_passes
 from tilewise.plan.memory import StepIO, assign_buffers
-from tilewise.plan.select import check_algo
+from tilewise.plan.select import plan_convolutions
 from tilewise.plan.tuning import DEFAULT_TOLERANCE, Tuner
 from tilewise.runtime.model import CompiledModel, Step
 from tilewise.runtime.threads import set_threads
@@ -44,13 +46,13 @@ def compile_graph(
     shapes = infer_shapes(graph, batch_size)
 
     tuner = Tuner(threads, tolerance, tuning_file) if algo == "tune" else None
-    steps = [
-        Step(n.name, n.op, create_operator(n, graph, shapes, algo, threads, tuner), n.inputs,
-             n.output)
-        for n in graph.nodes
-    ]  # fmt: skip
+    plan = plan_convolutions(graph, shapes, algo, threads, tuner)
     if tuner is not None:
         tuner.save()
+    steps = [
+        Step(n.name, n.op, create_operator(n, graph, shapes, plan.get(n.name)), n.inputs, n.output)
+        for n in graph.nodes
+    ]
     data_inputs = [[i for i in s.inputs if i in shapes] for s in steps]
     io = [
         StepIO(ins, s.output, s.operator.inplace, s.operator.alias)

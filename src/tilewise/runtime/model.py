@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tilewise.conv.profile import PhaseProfile
 from tilewise.errors import InputError
 from tilewise.operators.base import Operator
 from tilewise.runtime.threads import set_threads
@@ -87,8 +88,8 @@ class CompiledModel:
         return (x if result is None else result).reshape(self.output_shape).copy()
 
     def profile(self, x: np.ndarray, repeat: int = 3) -> list[dict]:
-        """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s; for
-        transform-domain algorithms also the input transform, products, output transform."""
+        """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s, and
+        the seconds of each phase a convolution algorithm reports (`phases`)."""
         x = self._check(x)
         set_threads(self.threads)
         self._bind(x)
@@ -97,19 +98,13 @@ class CompiledModel:
         steps = list(zip(self._work, self._args, self._outs, strict=True))
         for _ in range(repeat):
             for i, (step, args, out) in enumerate(steps):
-                impl = getattr(step.operator, "impl", None)
-                split = hasattr(impl, "phase_seconds")
-                if split:
-                    impl.phase_seconds = dict.fromkeys(impl.phase_seconds, 0.0)
+                record = PhaseProfile()
                 start = time.perf_counter()
-                if split:
-                    impl.run(args[0], out, self._scratch, timed=True)
-                else:
-                    step.operator.run(args, out, self._scratch)
+                step.operator.run_profiled(args, out, self._scratch, record)
                 elapsed = time.perf_counter() - start
                 if elapsed < best[i]:
                     best[i] = elapsed
-                    phases[i] = dict(impl.phase_seconds) if split else {}
+                    phases[i] = record.seconds
         rows = []
         for step, seconds, split in zip(self._work, best, phases, strict=True):
             row = self.describe(step)

@@ -8,7 +8,7 @@ import numba
 from threadpoolctl import threadpool_limits
 
 from tilewise.errors import TilewiseError
-from tilewise.runtime import gemm
+from tilewise.kernels import matmul as gemm
 
 _current: int | None = None
 
@@ -24,7 +24,7 @@ def set_threads(threads: int | None = None) -> int:
     """Apply `threads` (default: the number of cores) to every pool; returns it.
 
     Numba's kernels get `threads`; BLAS is held to one thread per call and tilewise's
-    own pool splits each matrix product `threads` ways (see runtime/gemm.py).
+    own pool splits each matrix product `threads` ways (see kernels/matmul.py).
     """
     global _current
     threads = default_threads() if threads is None else threads

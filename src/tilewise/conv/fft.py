@@ -8,22 +8,23 @@ Real input, so only size * (size/2 + 1) bins are kept. A tile owns the
 
 from __future__ import annotations
 
-import time
-
 import numba
 import numpy as np
 
+from tilewise.conv.algorithm import ConvAlgorithm
+from tilewise.conv.cost import gemm_seconds, weight_seconds
+from tilewise.conv.transform import TransformConvolution
 from tilewise.ir.ops import asymmetric
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.fft_generated import INPUT, OUTPUT
-from tilewise.runtime.gemm import matmul
 
 TARGET_TILES = 1024  # GEMM width per chunk of images
 TILE_BLOCK = 64  # tiles per transform job
 WORKERS = numba.config.NUMBA_NUM_THREADS
+TRANSFORM_SECONDS = 1.0e-9  # per real spectrum value per thread, for 8x8 tiles
 
 
-def fft_why_not(size: int):
+def why_not_for(size: int):
     def why_not(attrs: dict, in_shape: tuple) -> str | None:
         kernel = attrs["kernel"]
         if attrs["stride"] != (1, 1) or attrs["dilate"] != (1, 1):
@@ -47,13 +48,26 @@ def fft_tiling(size: int, kernel: tuple, out_shape: tuple) -> tuple[int, int, in
     return step_h, step_w, -(-out_shape[2] // step_h), -(-out_shape[3] // step_w)
 
 
-def fft_tiles_per_chunk(size: int, kernel: tuple, batch: int, out_shape: tuple) -> int:
+def tiles_per_chunk(size: int, kernel: tuple, batch: int, out_shape: tuple) -> int:
     _, _, tiles_h, tiles_w = fft_tiling(size, kernel, out_shape)
     per_image = tiles_h * tiles_w
     return max(1, min(batch, TARGET_TILES // per_image)) * per_image
 
 
-class FFTConvolution:
+def estimate(size: int, kernel: tuple, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    """Complex products count 4 real multiply-adds; the DFT transforms are dense."""
+    batch, channels = in_shape[:2]
+    filters, out_h, out_w = out_shape[1:]
+    bins = size * (size // 2 + 1)
+    tiles = batch * -(-out_h // (size - kernel[0] + 1)) * -(-out_w // (size - kernel[1] + 1))
+    chunk = tiles_per_chunk(size, kernel, batch, out_shape)
+    seconds = gemm_seconds(8 * filters * channels * bins * tiles, chunk, threads)
+    seconds += weight_seconds(bins * filters * channels, bytes_per_element=8)
+    per_element = TRANSFORM_SECONDS / threads * size / 8
+    return seconds + per_element * (channels + filters) * 2 * bins * tiles
+
+
+class FFTConvolution(TransformConvolution):
     def __init__(self, size: int, attrs: dict, weight, bias, in_shape, out_shape) -> None:
         batch, channels = in_shape[:2]
         filters = out_shape[1]
@@ -70,41 +84,45 @@ class FFTConvolution:
         self.bias = np.zeros(filters, np.float32) if bias is None else bias.astype(np.float32)
         self.act = CODES[attrs.get("act")]
         per_image = self.tiles_h * self.tiles_w
-        tiles = fft_tiles_per_chunk(size, (kh, kw), batch, out_shape)
+        tiles = tiles_per_chunk(size, (kh, kw), batch, out_shape)
         self.chunk = tiles // per_image
-        self.sizes = {"v": 2 * self.bins * channels * tiles, "m": 2 * self.bins * filters * tiles}
-        self.scratch = sum(self.sizes.values())
+        self.v_size = 2 * self.bins * channels * tiles
+        self.scratch = self.v_size + 2 * self.bins * filters * tiles
         self.work = np.empty((WORKERS, 2, size * (size + 2), TILE_BLOCK), np.float32)
         self.flops = 2 * batch * filters * out_shape[2] * out_shape[3] * channels * kh * kw
-        self.phase_seconds = {"input transform": 0.0, "products": 0.0, "output transform": 0.0}
 
     def _complex(self, scratch, offset: int, rows: int, tiles: int) -> np.ndarray:
         flat = scratch[offset : offset + 2 * self.bins * rows * tiles]
         return flat.view(np.complex64).reshape(self.bins, rows, tiles)
 
-    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray, timed: bool = False):
-        batch, channels = x.shape[:2]
-        filters = out.shape[1]
-        clock = time.perf_counter
-        tiling = (self.tiles_h, self.tiles_w)
-        steps = (self.step_h, self.step_w)
-        for start in range(0, batch, self.chunk):
-            count = min(self.chunk, batch - start)
-            tiles = count * self.tiles_h * self.tiles_w
-            v = self._complex(scratch, 0, channels, tiles)
-            m = self._complex(scratch, self.sizes["v"], filters, tiles)
-            t0 = clock() if timed else 0.0
-            v_pairs = v.view(np.float32).reshape(self.bins, channels, tiles, 2)
-            INPUT[self.size](x[start : start + count], v_pairs, *steps, *self.pad, *tiling,
-                             self.work)  # fmt: skip
-            t1 = clock() if timed else 0.0
-            matmul(self.u, v, out=m)
-            t2 = clock() if timed else 0.0
-            m_pairs = m.view(np.float32).reshape(self.bins, filters, tiles, 2)
-            OUTPUT[self.size](m_pairs, out[start : start + count], self.bias, self.act, *steps,
-                              *tiling, self.work)  # fmt: skip
-            if timed:
-                t3 = clock()
-                self.phase_seconds["input transform"] += t1 - t0
-                self.phase_seconds["products"] += t2 - t1
-                self.phase_seconds["output transform"] += t3 - t2
+    def views(self, scratch: np.ndarray, count: int, channels: int, filters: int):
+        tiles = count * self.tiles_h * self.tiles_w
+        return (self._complex(scratch, 0, channels, tiles),
+                self._complex(scratch, self.v_size, filters, tiles))  # fmt: skip
+
+    def input_transform(self, images: np.ndarray, v: np.ndarray) -> None:
+        pairs = v.view(np.float32).reshape(*v.shape, 2)
+        INPUT[self.size](images, pairs, self.step_h, self.step_w, *self.pad, self.tiles_h,
+                         self.tiles_w, self.work)  # fmt: skip
+
+    def output_transform(self, m: np.ndarray, outputs: np.ndarray) -> None:
+        pairs = m.view(np.float32).reshape(*m.shape, 2)
+        OUTPUT[self.size](pairs, outputs, self.bias, self.act, self.step_h, self.step_w,
+                          self.tiles_h, self.tiles_w, self.work)  # fmt: skip
+
+
+def fft(size: int, error_limit: float) -> ConvAlgorithm:
+    return ConvAlgorithm(
+        name=f"fft{size}",
+        summary=f"FFT on {size}x{size} tiles, products per frequency bin",
+        priority=1,
+        plain=False,
+        why_not=why_not_for(size),
+        estimate=lambda attrs, i, o, threads: estimate(size, attrs["kernel"], i, o, threads),
+        create=lambda *args: FFTConvolution(size, *args),
+        error_limit=error_limit,
+    )
+
+
+FFT8 = fft(8, error_limit=2e-6)
+FFT16 = fft(16, error_limit=2e-6)

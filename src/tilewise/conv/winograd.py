@@ -6,23 +6,26 @@ GEMM wide enough to run near BLAS peak, while the transformed tiles stay bounded
 
 from __future__ import annotations
 
-import time
+import math
 
 import numba
 import numpy as np
 
+from tilewise.conv.algorithm import ConvAlgorithm
+from tilewise.conv.cost import gemm_seconds, weight_seconds
+from tilewise.conv.transform import TransformConvolution
 from tilewise.ir.ops import asymmetric
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.winograd_generated import INPUT, OUTPUT
 from tilewise.kernels.winograd_matrices import winograd_matrices
-from tilewise.runtime.gemm import matmul
 
 TARGET_TILES = 2048  # GEMM width per chunk
 TILE_BLOCK = 128  # tiles per transform job: vector length, and work rows that stay in L1/L2
 WORKERS = numba.config.NUMBA_NUM_THREADS  # one work area per possible Numba thread
+TRANSFORM_SECONDS = 1.0e-9  # per transformed element per thread, for 6x6 tiles
 
 
-def winograd_why_not(attrs: dict, in_shape: tuple) -> str | None:
+def why_not(attrs: dict, in_shape: tuple) -> str | None:
     if attrs["kernel"] != (3, 3):
         return f"kernel {attrs['kernel']} is not 3x3"
     if attrs["stride"] != (1, 1) or attrs["dilate"] != (1, 1):
@@ -42,7 +45,20 @@ def tiles_per_chunk(m: int, batch: int, out_shape: tuple) -> int:
     return max(1, min(batch, TARGET_TILES // per_image)) * per_image
 
 
-class WinogradConvolution:
+def estimate(m: int, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    batch, channels = in_shape[:2]
+    filters, out_h, out_w = out_shape[1:]
+    alpha = m + 2
+    positions = alpha * alpha
+    tiles = batch * math.ceil(out_h / m) * math.ceil(out_w / m)
+    chunk = tiles_per_chunk(m, batch, out_shape)
+    seconds = gemm_seconds(2 * filters * channels * positions * tiles, chunk, threads)
+    seconds += weight_seconds(positions * filters * channels)
+    per_element = TRANSFORM_SECONDS / threads * alpha / 6
+    return seconds + per_element * (channels + filters) * positions * tiles
+
+
+class WinogradConvolution(TransformConvolution):
     def __init__(self, m: int, attrs: dict, weight, bias, in_shape, out_shape) -> None:
         batch, channels, _, width = in_shape
         _, filters, out_h, out_w = out_shape
@@ -59,46 +75,40 @@ class WinogradConvolution:
         tiles = tiles_per_chunk(m, batch, out_shape)
         self.chunk = tiles // per_image
         positions = self.alpha**2
-        self.sizes = {
-            "v": positions * channels * tiles,
-            "m": positions * filters * tiles,
-        }
+        self.v_size = positions * channels * tiles
+        self.scratch = self.v_size + positions * filters * tiles
         # Its own array: inside the shared scratch, 4 KiB aliasing with V and M doubled the time.
         self.work = np.empty((WORKERS, 2, positions, TILE_BLOCK), np.float32)
-        self.scratch = sum(self.sizes.values())
         self.flops = 2 * batch * filters * out_h * out_w * channels * 9
-        self.phase_seconds = {"input transform": 0.0, "products": 0.0, "output transform": 0.0}
 
-    def _views(self, scratch: np.ndarray, count: int, channels: int, filters: int):
+    def views(self, scratch: np.ndarray, count: int, channels: int, filters: int):
         tiles = count * self.tiles_h * self.tiles_w
-        positions, offset, views = self.alpha**2, 0, {}
-        shapes = {
-            "v": (positions, channels, tiles),
-            "m": (positions, filters, tiles),
-        }
-        for name, shape in shapes.items():
-            views[name] = scratch[offset : offset + int(np.prod(shape))].reshape(shape)
-            offset += self.sizes[name]
-        return views
+        positions = self.alpha**2
+        v = scratch[: positions * channels * tiles].reshape(positions, channels, tiles)
+        m_end = self.v_size + positions * filters * tiles
+        return v, scratch[self.v_size : m_end].reshape(positions, filters, tiles)
 
-    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray, timed: bool = False):
-        batch, channels = x.shape[:2]
-        filters = out.shape[1]
-        clock = time.perf_counter
-        for start in range(0, batch, self.chunk):
-            count = min(self.chunk, batch - start)
-            views = self._views(scratch, count, channels, filters)
-            t0 = clock() if timed else 0.0
-            images = x[start : start + count]
-            tiling = (self.tiles_h, self.tiles_w)
-            INPUT[self.m](images, views["v"], *self.pad, *tiling, self.work)
-            t1 = clock() if timed else 0.0
-            matmul(self.u, views["v"], out=views["m"])
-            t2 = clock() if timed else 0.0
-            outputs = out[start : start + count]
-            OUTPUT[self.m](views["m"], outputs, self.bias, self.act, *tiling, self.work)
-            if timed:
-                t3 = clock()
-                self.phase_seconds["input transform"] += t1 - t0
-                self.phase_seconds["products"] += t2 - t1
-                self.phase_seconds["output transform"] += t3 - t2
+    def input_transform(self, images: np.ndarray, v: np.ndarray) -> None:
+        INPUT[self.m](images, v, *self.pad, self.tiles_h, self.tiles_w, self.work)
+
+    def output_transform(self, m: np.ndarray, outputs: np.ndarray) -> None:
+        OUTPUT[self.m](m, outputs, self.bias, self.act, self.tiles_h, self.tiles_w, self.work)
+
+
+def winograd(m: int, error_limit: float) -> ConvAlgorithm:
+    return ConvAlgorithm(
+        name=f"winograd-f{m}",
+        summary=f"Winograd F({m}x{m},3x3), {(m + 2) ** 2 / m**2:.2f} multiplies per output "
+        "instead of 9",
+        priority=m,
+        plain=False,
+        why_not=why_not,
+        estimate=lambda attrs, i, o, threads: estimate(m, i, o, threads),
+        create=lambda *args: WinogradConvolution(m, *args),
+        error_limit=error_limit,
+    )
+
+
+WINOGRAD_F2 = winograd(2, error_limit=2e-6)
+WINOGRAD_F4 = winograd(4, error_limit=5e-5)
+WINOGRAD_F6 = winograd(6, error_limit=1e-4)
