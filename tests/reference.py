@@ -92,62 +92,158 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def _conv_ref(node, ins):
+    return conv2d(
+        ins[0], ins[1], None if attr(node, "no_bias", False) else ins[2],
+        attr(node, "stride", (1, 1)), attr(node, "pad", (0, 0)),
+        attr(node, "dilate", (1, 1)), attr(node, "num_group", 1), attr(node, "pad_end", ()),
+    )  # fmt: skip
+
+
+def _fc_ref(node, ins):
+    x = ins[0].reshape(ins[0].shape[0], -1) if attr(node, "flatten", True) else ins[0]
+    return x @ ins[1].T + (0 if attr(node, "no_bias", False) else ins[2])
+
+
+def _pool_ref(node, ins):
+    x = ins[0]
+    if attr(node, "global_pool", False):
+        kernel, stride, pad = x.shape[2:], (1, 1), (0, 0)
+    else:
+        kernel = attr(node, "kernel")
+        stride, pad = attr(node, "stride", (1, 1)), attr(node, "pad", (0, 0))
+    return pool2d(
+        x, attr(node, "pool_type", "max"), kernel, stride, pad,
+        attr(node, "pooling_convention", "valid") == "full",
+        attr(node, "count_include_pad", True),
+    )  # fmt: skip
+
+
+def _channel(vector, x):
+    return vector.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def _batchnorm_ref(node, ins):
+    x, gamma, beta, mean, var = ins
+    if attr(node, "fix_gamma", True):
+        gamma = np.ones_like(gamma)
+    y = (x - _channel(mean, x)) / np.sqrt(_channel(var, x) + attr(node, "eps", 1e-3))
+    return y * _channel(gamma, x) + _channel(beta, x)
+
+
+def _fused(node, y):
+    """The activation a fusion pass put into `act`, if any."""
+    kind = attr(node, "act")
+    return y if kind is None else activation(y, kind)
+
+
+def _softmax_axis(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_activation_ref(node, ins):
+    x = ins[0]
+    if attr(node, "mode", "instance") == "channel":
+        return _softmax_axis(x, 1)
+    return softmax(x.reshape(x.shape[0], -1)).reshape(x.shape)
+
+
+def _leaky_ref(node, ins):
+    x, kind = ins[0], attr(node, "act_type", "leaky")
+    if kind == "prelu":
+        return np.where(x >= 0, x, _channel(ins[1], x) * x)
+    slope = attr(node, "slope", 0.25)
+    if kind == "elu":
+        return np.where(x >= 0, x, slope * np.expm1(x))
+    return np.where(x >= 0, x, slope * x)
+
+
+def _reshape_ref(node, ins):
+    x, spec, out, i = ins[0], attr(node, "shape"), [], 0
+    for code in spec:  # MXNet's codes, written out again independently
+        if code == -2:
+            out.extend(x.shape[i:])
+            i = x.ndim
+        elif code == -3:
+            out.append(x.shape[i] * x.shape[i + 1])
+            i += 2
+        else:
+            out.append(x.shape[i] if code == 0 else code)
+            i += 1
+    return x.reshape(out)
+
+
+def _pad_ref(node, ins):
+    width = attr(node, "pad_width")
+    rank = ins[0].ndim
+    pairs = [(width[i], width[i + rank]) for i in range(rank)]
+    return np.pad(ins[0], pairs, constant_values=attr(node, "constant_value", 0.0))
+
+
+def _reduce_ref(function):
+    def run(node, ins):
+        axes = tuple(attr(node, "axis", ())) or None
+        return function(ins[0], axis=axes, keepdims=bool(attr(node, "keepdims", False)))
+
+    return run
+
+
+def _log_softmax_ref(node, ins):
+    x, axis = ins[0], attr(node, "axis", -1)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _transpose_ref(node, ins):
+    axes = attr(node, "axes", ()) or None
+    return np.transpose(ins[0], axes)
+
+
+# op name -> float64 reference (node, inputs) -> output; tests/test_op_table.py checks that
+# every op tilewise knows is here.
+REFERENCE = {
+    "Convolution": lambda n, i: _fused(n, _conv_ref(n, i)),
+    "FullyConnected": lambda n, i: _fused(n, _fc_ref(n, i)),
+    "Pooling": _pool_ref,
+    "Activation": lambda n, i: activation(i[0], attr(n, "act_type")),
+    "BatchNorm": _batchnorm_ref,
+    "ScaleShift": lambda n, i: _fused(n, i[0] * _channel(i[1], i[0]) + _channel(i[2], i[0])),
+    "LRN": lambda n, i: lrn(
+        i[0], attr(n, "nsize"), attr(n, "alpha", 1e-4), attr(n, "beta", 0.75), attr(n, "knorm", 2.0)
+    ),  # fmt: skip
+    "Concat": lambda n, i: np.concatenate(i, axis=attr(n, "dim", 1)),
+    "elemwise_add": lambda n, i: _fused(n, i[0] + i[1]),
+    "Flatten": lambda n, i: i[0].reshape(i[0].shape[0], -1),
+    "Dropout": lambda n, i: i[0],
+    "_copy": lambda n, i: i[0],
+    "SoftmaxOutput": lambda n, i: softmax(i[0]),
+    "softmax": lambda n, i: _softmax_axis(i[0], attr(n, "axis", -1)),
+    "SoftmaxActivation": _softmax_activation_ref,
+    "LeakyReLU": _leaky_ref,
+    "clip": lambda n, i: np.clip(i[0], attr(n, "a_min"), attr(n, "a_max")),
+    "Reshape": _reshape_ref,
+    "broadcast_add": lambda n, i: i[0] + i[1],
+    "broadcast_sub": lambda n, i: i[0] - i[1],
+    "broadcast_mul": lambda n, i: i[0] * i[1],
+    "broadcast_div": lambda n, i: i[0] / i[1],
+    "broadcast_prelu": lambda n, i: np.where(i[0] >= 0, i[0], i[1] * i[0]),
+    "matmul": lambda n, i: np.matmul(i[0], i[1]),
+    "transpose": _transpose_ref,
+    "Pad": _pad_ref,
+    "mean": _reduce_ref(np.mean),
+    "max": _reduce_ref(np.max),
+    "sum": _reduce_ref(np.sum),
+    "log_softmax": _log_softmax_ref,
+    "hard_sigmoid": lambda n, i: np.clip(
+        attr(n, "alpha", 0.2) * i[0] + attr(n, "beta", 0.5), 0, 1
+    ),  # fmt: skip
+}
+
+
 def run_node(node, values, consts):
     ins = [values[i] if i in values else consts[i].astype(np.float64) for i in node.inputs]
-    op = node.op
-    if op == "Convolution":
-        nb = attr(node, "no_bias", False)
-        y = conv2d(
-            ins[0], ins[1], None if nb else ins[2],
-            attr(node, "stride", (1, 1)), attr(node, "pad", (0, 0)),
-            attr(node, "dilate", (1, 1)), attr(node, "num_group", 1), attr(node, "pad_end", ()),
-        )  # fmt: skip
-    elif op == "FullyConnected":
-        x = ins[0].reshape(ins[0].shape[0], -1) if attr(node, "flatten", True) else ins[0]
-        y = x @ ins[1].T + (0 if attr(node, "no_bias", False) else ins[2])
-    elif op == "Pooling":
-        x = ins[0]
-        if attr(node, "global_pool", False):
-            kernel, stride, pad = x.shape[2:], (1, 1), (0, 0)
-        else:
-            kernel = attr(node, "kernel")
-            stride, pad = attr(node, "stride", (1, 1)), attr(node, "pad", (0, 0))
-        y = pool2d(
-            x, attr(node, "pool_type", "max"), kernel, stride, pad,
-            attr(node, "pooling_convention", "valid") == "full",
-            attr(node, "count_include_pad", True),
-        )  # fmt: skip
-    elif op == "Activation":
-        y = activation(ins[0], attr(node, "act_type"))
-    elif op == "BatchNorm":
-        x, gamma, beta, mean, var = ins
-        if attr(node, "fix_gamma", True):
-            gamma = np.ones_like(gamma)
-        eps = attr(node, "eps", 1e-3)
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
-        y = y * gamma.reshape(shape) + beta.reshape(shape)
-    elif op == "LRN":
-        y = lrn(ins[0], attr(node, "nsize"), attr(node, "alpha", 1e-4),
-                attr(node, "beta", 0.75), attr(node, "knorm", 2.0))  # fmt: skip
-    elif op == "Concat":
-        y = np.concatenate(ins, axis=1)
-    elif op == "elemwise_add":
-        y = ins[0] + ins[1]
-    elif op == "Flatten":
-        y = ins[0].reshape(ins[0].shape[0], -1)
-    elif op == "Pad":
-        width = attr(node, "pad_width")
-        rank = ins[0].ndim
-        pairs = [(width[i], width[i + rank]) for i in range(rank)]
-        y = np.pad(ins[0], pairs, constant_values=attr(node, "constant_value", 0.0))
-    elif op in ("Dropout", "_copy"):
-        y = ins[0]
-    elif op in ("SoftmaxOutput", "softmax"):
-        y = softmax(ins[0])
-    else:
-        raise NotImplementedError(op)
-    return y
+    return REFERENCE[node.op](node, ins)
 
 
 def execute(graph, x, upto: str | None = None):
