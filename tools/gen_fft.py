@@ -1,21 +1,20 @@
-"""Write src/tilewise/kernels/fft_generated.py: tiled-FFT transform kernels for 8x8 and
+"""Source of src/tilewise/kernels/fft_generated.py: tiled-FFT transform kernels for 8x8 and
 16x16 tiles, the DFT entries written out as float32 constants.
 
 Input: V[(u, v)] = DFT2(d)[u, v] for v <= T/2 (real input: half the spectrum), stored
 as complex64 (re, im pairs). Output: y = IDFT2 of the half spectrum M (Hermitian
 completion folded into the weights 1 or 2 per column), plus bias and activation; the
-scatter keeps only the rows and columns a tile owns. Run: python tools/gen_fft.py
+scatter keeps only the rows and columns a tile owns. Run: python tools/generate.py
 """
 
 from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
-from codegen_jobs import job_prologue
+from codegen import combination, header, job_prologue
 
-OUT = Path(__file__).resolve().parents[1] / "src/tilewise/kernels/fft_generated.py"
+TARGET = "src/tilewise/kernels/fft_generated.py"
 
 
 def const(value: float) -> str:
@@ -34,22 +33,8 @@ def with_constants(lines: list[str], values) -> str:
     return "\n".join(lines[:3] + defs + lines[3:])
 
 
-def term(coef: float, name: str) -> str:
-    coef = round(coef, 12)
-    if coef == 0:
-        return ""
-    if coef == 1:
-        return f"+ {name}"
-    if coef == -1:
-        return f"- {name}"
-    return f"{'+' if coef > 0 else '-'} {const(abs(coef))} * {name}"
-
-
-def total(terms: list[str]) -> str:
-    text = " ".join(t for t in terms if t) or "0.0"
-    if text.startswith("+ "):
-        return text[2:]
-    return "-" + text[2:] if text.startswith("- ") else text
+def total(pairs: list[tuple[float, str]]) -> str:
+    return combination(pairs, const)
 
 
 def input_kernel(size: int) -> str:
@@ -70,8 +55,8 @@ def input_kernel(size: int) -> str:
     names = [f"d{j}" for j in range(size)]
     lines += [f"                d{j} = d[i * {size} + {j}, q]" for j in range(size)]
     for vv in range(half):
-        re = total([term(cos[vv][j], names[j]) for j in range(size)])
-        im = total([term(-sin[vv][j], names[j]) for j in range(size)])
+        re = total([(cos[vv][j], names[j]) for j in range(size)])
+        im = total([(-sin[vv][j], names[j]) for j in range(size)])
         lines.append(f"                z[i * {2 * half} + {2 * vv}, q] = {re}")
         lines.append(f"                z[i * {2 * half} + {2 * vv + 1}, q] = {im}")
     lines += [
@@ -83,10 +68,10 @@ def input_kernel(size: int) -> str:
         lines.append(f"                m{i} = z[{i * 2 * half} + 2 * vv + 1, q]")
     for u in range(size):
         # (r + i m)(cos - i sin) = r cos + m sin + i (m cos - r sin)
-        re = total([term(cos[u][i], f"r{i}") for i in range(size)]
-                   + [term(sin[u][i], f"m{i}") for i in range(size)])  # fmt: skip
-        im = total([term(cos[u][i], f"m{i}") for i in range(size)]
-                   + [term(-sin[u][i], f"r{i}") for i in range(size)])  # fmt: skip
+        re = total([(cos[u][i], f"r{i}") for i in range(size)]
+                   + [(sin[u][i], f"m{i}") for i in range(size)])  # fmt: skip
+        im = total([(cos[u][i], f"m{i}") for i in range(size)]
+                   + [(-sin[u][i], f"r{i}") for i in range(size)])  # fmt: skip
         lines.append(f"                v[{u * half} + vv, c, t0 + q, 0] = {re}")
         lines.append(f"                v[{u * half} + vv, c, t0 + q, 1] = {im}")
     return with_constants(lines, [c for row in cos + sin for c in row])
@@ -113,10 +98,10 @@ def output_kernel(size: int) -> str:
         lines.append(f"                m{u} = mm[{u * half} + vv, k, t0 + q, 1]")
     for i in range(size):
         # (r + i m)(cos + i sin) = r cos - m sin + i (m cos + r sin)
-        re = total([term(cos[i][u], f"r{u}") for u in range(size)]
-                   + [term(-sin[i][u], f"m{u}") for u in range(size)])  # fmt: skip
-        im = total([term(cos[i][u], f"m{u}") for u in range(size)]
-                   + [term(sin[i][u], f"r{u}") for u in range(size)])  # fmt: skip
+        re = total([(cos[i][u], f"r{u}") for u in range(size)]
+                   + [(-sin[i][u], f"m{u}") for u in range(size)])  # fmt: skip
+        im = total([(cos[i][u], f"m{u}") for u in range(size)]
+                   + [(sin[i][u], f"r{u}") for u in range(size)])  # fmt: skip
         lines.append(f"                p[{i * 2 * half} + 2 * vv, q] = {re}")
         lines.append(f"                p[{i * 2 * half} + 2 * vv + 1, q] = {im}")
     lines += [
@@ -127,8 +112,8 @@ def output_kernel(size: int) -> str:
         lines.append(f"                r{vv} = p[i * {2 * half} + {2 * vv}, q]")
         lines.append(f"                m{vv} = p[i * {2 * half} + {2 * vv + 1}, q]")
     for j in range(size):
-        terms = [term(weight[vv] * scale * cos[vv][j], f"r{vv}") for vv in range(half)]
-        terms += [term(-weight[vv] * scale * sin[vv][j], f"m{vv}") for vv in range(half)]
+        terms = [(weight[vv] * scale * cos[vv][j], f"r{vv}") for vv in range(half)]
+        terms += [(-weight[vv] * scale * sin[vv][j], f"m{vv}") for vv in range(half)]
         lines.append(f"                y[i * {size} + {j}, q] = shift + {total(terms)}")
     lines.append(
         f"        scatter_tiles(y, out, k, t0, count, {size}, step_h, step_w, tiles_h,"
@@ -138,25 +123,20 @@ def output_kernel(size: int) -> str:
     return with_constants(lines, values + [c for row in cos + sin for c in row])
 
 
-HEADER = '''"""Generated by tools/gen_fft.py: do not edit. Tiled-FFT transforms; see conv_fft.py."""
-
+IMPORTS = """
 import numba
 import numpy as np
 from numba import njit, prange
 
 from tilewise.kernels.tiles import gather_tiles, scatter_tiles
-'''
+"""
 
 
-def main() -> None:
-    parts = [HEADER]
+def render() -> str:
+    """The module's source, before formatting."""
+    parts = [header("tools/gen_fft.py", "Tiled-FFT transforms; see conv/fft.py.") + IMPORTS]
     for size in (8, 16):
         parts += ["", "", input_kernel(size), "", "", output_kernel(size)]
     parts += ["", "", "INPUT = {8: input_fft8, 16: input_fft16}",
               "OUTPUT = {8: output_fft8, 16: output_fft16}", ""]  # fmt: skip
-    OUT.write_text("\n".join(parts))
-    print(f"wrote {OUT}")
-
-
-if __name__ == "__main__":
-    main()
+    return "\n".join(parts)
