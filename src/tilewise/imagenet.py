@@ -11,6 +11,8 @@ from tilewise.errors import TilewiseError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+RESIZE = 256  # short side before the centre crop
+CROP = 224
 
 
 @cache
@@ -21,8 +23,8 @@ def class_names() -> list[str]:
 
 def preprocess(
     image,
-    resize: int = 256,
-    crop: int = 224,
+    resize: int = RESIZE,
+    crop: int = CROP,
     mean: tuple[float, ...] = IMAGENET_MEAN,
     std: tuple[float, ...] = IMAGENET_STD,
     bgr: bool = False,

@@ -1,0 +1,57 @@
+"""tilewise profile: per-layer time, algorithm, GFLOP/s and each algorithm's phases."""
+
+from __future__ import annotations
+
+import argparse
+
+from tilewise.cli.options import (
+    CliError,
+    add_algorithm,
+    add_model_file,
+    add_threads,
+    graphs,
+    positive,
+)
+
+
+def register(sub) -> None:
+    profile = sub.add_parser("profile", help="per-layer time, algorithm and GFLOP/s")
+    profile.add_argument("network", nargs="?", help="a zoo network (or use --model)")
+    add_model_file(profile)
+    profile.add_argument("--batch-size", type=positive, default=1)
+    add_threads(profile)
+    add_algorithm(profile)
+    profile.add_argument("--repeat", type=positive, default=5, help="best of N (default 5)")
+    profile.set_defaults(func=run)
+
+
+def _phases(seconds: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value * 1e3:.3f}" for name, value in seconds.items())
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from tilewise.bench.table import format_table
+    from tilewise.runtime.compiler import compile_graph
+
+    if not args.model and not args.network:
+        raise CliError("profile needs a NETWORK or --model PATH")
+    ((network, build),) = graphs(args)
+    model = compile_graph(build(args.batch_size), batch_size=args.batch_size,
+                          threads=args.threads, algo=args.algo,
+                          tolerance=args.tolerance)  # fmt: skip
+    x = np.random.default_rng(0).uniform(-1, 1, model.input_shape).astype(np.float32)
+    model(x)
+    layers = model.profile(x, repeat=args.repeat)
+    total = sum(r["seconds"] for r in layers)
+    rows = [[r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["algorithm"],
+             r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total, _phases(r["phases"]),
+             r["reason"]] for r in layers]  # fmt: skip
+    headers = ["layer", "op", "output", "algorithm", "ms", "GFLOP/s", "%", "phases ms", "reason"]
+    print(format_table(headers, rows, left={0, 1, 3, 7, 8}))
+    print(
+        f"{network} batch {args.batch_size}, {model.threads} threads: {total * 1e3:.2f} ms, "
+        f"{model.flops / total / 1e9:.1f} GFLOP/s overall"
+    )
+    return 0
