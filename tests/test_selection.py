@@ -21,30 +21,36 @@ def _attrs(**given):
 @pytest.mark.parametrize(
     "given, in_shape, expected",
     [
-        ({"kernel": (1, 1)}, (1, 64, 56, 56), {"direct-1x1", "im2col-gemm"}),
-        ({"kernel": (3, 3), "stride": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm"}),
-        ({"kernel": (3, 3), "dilate": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm"}),
+        ({"kernel": (1, 1)}, (1, 64, 56, 56), {"direct-1x1", "im2col-gemm", "nchwc-direct"}),
+        ({"kernel": (3, 3), "stride": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm", "nchwc-direct"}),
+        ({"kernel": (3, 3), "dilate": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm", "nchwc-direct"}),
         ({"kernel": (3, 3), "num_group": 2}, (1, 64, 56, 56), {"im2col-gemm"}),
+        ({"kernel": (3, 3), "num_group": 64}, (1, 64, 56, 56), {"depthwise-direct", "im2col-gemm"}),
         ({"kernel": (3, 3), "pad": (1, 1)}, (1, 64, 56, 56),
-         {"winograd-f2", "winograd-f4", "winograd-f6", "fft8", "fft16", "im2col-gemm"}),
-        ({"kernel": (3, 3), "pad": (3, 3)}, (1, 64, 56, 56), {"fft8", "fft16", "im2col-gemm"}),
-        ({"kernel": (5, 5), "pad": (2, 2)}, (1, 64, 27, 27), {"fft8", "fft16", "im2col-gemm"}),
-        ({"kernel": (1, 7), "pad": (0, 3)}, (1, 64, 17, 17), {"fft8", "fft16", "im2col-gemm"}),
-        ({"kernel": (11, 11)}, (1, 3, 224, 224), {"fft16", "im2col-gemm"}),
+         {"winograd-f2", "winograd-f4", "winograd-f6", "fft8", "fft16", "im2col-gemm",
+          "nchwc-direct"}),
+        ({"kernel": (3, 3), "pad": (3, 3)}, (1, 64, 56, 56),
+         {"fft8", "fft16", "im2col-gemm", "nchwc-direct"}),
+        ({"kernel": (5, 5), "pad": (2, 2)}, (1, 64, 27, 27),
+         {"fft8", "fft16", "im2col-gemm", "nchwc-direct"}),
+        ({"kernel": (1, 7), "pad": (0, 3)}, (1, 64, 17, 17),
+         {"fft8", "fft16", "im2col-gemm", "nchwc-direct"}),
+        ({"kernel": (11, 11)}, (1, 3, 224, 224), {"fft16", "im2col-gemm", "nchwc-direct"}),
     ],
 )  # fmt: skip
 def test_applicability_rules(given, in_shape, expected):
     assert {a.name for a in applicable(_attrs(**given), in_shape)} == expected
 
 
-def test_auto_takes_winograd_for_wide_3x3_and_gemm_for_strided():
+def test_auto_takes_winograd_for_wide_3x3_and_blocked_direct_for_strided():
     attrs = _attrs(kernel=(3, 3), pad=(1, 1), num_filter=256)
     choice, reason = select_convolution(attrs, (16, 256, 28, 28), (16, 256, 28, 28), "auto", 2)
     assert choice.name.startswith("winograd")
     assert "estimated" in reason and "faster than im2col-gemm" in reason
     strided = _attrs(kernel=(3, 3), pad=(1, 1), stride=(2, 2))
-    choice, _ = select_convolution(strided, (1, 64, 56, 56), (1, 64, 28, 28), "auto", 2)
-    assert choice.name == "im2col-gemm"
+    choice, reason = select_convolution(strided, (1, 64, 56, 56), (1, 64, 28, 28), "auto", 2)
+    assert choice.name == "nchwc-direct"
+    assert "faster than im2col-gemm" in reason
 
 
 def test_gemm_is_the_plain_path_everywhere():
@@ -56,7 +62,8 @@ def test_gemm_is_the_plain_path_everywhere():
 def test_vgg_auto_uses_fast_algorithms_and_says_why():
     model = tilewise.compile(tilewise.zoo.get("vgg-16"), batch_size=2)
     convs = [layer for layer in model.layers() if layer["op"] == "Convolution"]
-    assert convs[0]["algorithm"] == "im2col-gemm"  # 3 input channels: transforms do not pay
+    # 3 input channels: transforms do not pay; the blocked kernel reads NCHW in place
+    assert convs[0]["algorithm"] == "nchwc-direct"
     fast = [c for c in convs if c["algorithm"].startswith(("winograd", "fft"))]
     assert len(fast) >= 10
     assert all(c["reason"] for c in convs)
@@ -69,7 +76,9 @@ def test_forced_algorithm_runs_or_falls_back(algo, rng):
                   kernel=(3, 3), pad=(1, 1), num_filter=5, act="relu")  # fmt: skip
     x = uniform(rng, (2, 6, 13, 11))
     model = tilewise.compile(g, batch_size=2, algo=algo)
-    (layer,) = model.layers()
+    (layer,) = [row for row in model.layers() if row["op"] == "Convolution"]
+    reorders = [row for row in model.layers() if row["op"] == "Reorder"]
+    assert len(reorders) == (1 if algo == "nchwc-direct" else 0)  # blocked output to NCHW
     if algo in ("direct-1x1", "depthwise-direct"):  # a dense 3x3: neither applies
         assert layer["algorithm"] == "im2col-gemm"
         assert "does not apply" in layer["reason"]

@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 import gen_fft
+import gen_nchwc
 import gen_winograd
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATORS = (gen_winograd, gen_fft)
+GENERATORS = (gen_winograd, gen_fft, gen_nchwc)
 
 
 def formatted(source: str, target: str) -> str:

@@ -5,6 +5,7 @@ Lowest layer: planning (tuning keys) and benchmarks (reports) both read it.
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -33,3 +34,19 @@ def cpu_flags() -> str:
         return "unknown"
     present = set(line.split())
     return " ".join(f for f in SIMD_FLAGS if f in present) or "none listed"
+
+
+def simd_width() -> int:
+    """float32 lanes of the widest vector unit the kernels use: 16 with AVX-512, 8 with AVX2
+    (or any other x86-64: LLVM splits the vectors), 4 on ARM (NEON). $TILEWISE_BLOCK forces it."""
+    forced = os.environ.get("TILEWISE_BLOCK")
+    if forced:
+        if forced not in ("4", "8", "16"):
+            raise ValueError(f"TILEWISE_BLOCK must be 4, 8 or 16, got '{forced}'")
+        return int(forced)
+    flags = set(cpu_flags().split())
+    if "avx512f" in flags:
+        return 16
+    if platform.machine().lower() in ("aarch64", "arm64"):
+        return 4
+    return 8

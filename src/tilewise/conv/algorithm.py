@@ -34,3 +34,5 @@ class ConvAlgorithm:
     # max |y - ref| / max |ref| on zero-mean data, any layer: the tests' limit, and what
     # algo="tune" may be asked to accept
     error_limit: float
+    # runs on channel-blocked activations: create() takes input_blocked / output_blocked
+    blocked: bool = False

@@ -21,12 +21,14 @@ GEMM_CALL_SECONDS = 3e-6  # fixed cost of one BLAS call: grouped convolutions ma
 
 @cache
 def gemm_flops_per_thread() -> float:
-    """Sustained sgemm rate per thread: AVX-512 kernels run about twice AVX2's."""
+    """Sustained sgemm rate per thread inside these networks' layers, 2 threads busy: AVX-512
+    kernels run about twice AVX2's (re-measured on a 2-core Sapphire Rapids, 2026-11-30:
+    the 95e9 fitted on an EPYC made every NCHW estimate 1.3-2x optimistic)."""
     for pool in threadpool_info():
         if pool.get("user_api") == "blas":
             kind = f"{pool.get('internal_api')} {pool.get('architecture')}".lower()
-            return 95e9 if any(w in kind for w in WIDE_SIMD_BLAS) else 50e9
-    return 50e9
+            return 70e9 if any(w in kind for w in WIDE_SIMD_BLAS) else 37e9
+    return 37e9
 
 
 def gemm_seconds(flops: float, columns: int, threads: int) -> float:

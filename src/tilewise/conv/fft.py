@@ -21,7 +21,7 @@ from tilewise.kernels.fft_generated import INPUT, OUTPUT
 TARGET_TILES = 1024  # GEMM width per chunk of images
 TILE_BLOCK = 64  # tiles per transform job
 WORKERS = numba.config.NUMBA_NUM_THREADS
-TRANSFORM_SECONDS = 1.0e-9  # per real spectrum value per thread, for 8x8 tiles
+TRANSFORM_SECONDS = 2.5e-9  # per real spectrum value per thread, 8x8 tiles (re-measured 2026-11-30)
 
 
 def why_not_for(size: int):

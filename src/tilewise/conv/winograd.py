@@ -22,7 +22,7 @@ from tilewise.kernels.winograd_matrices import winograd_matrices
 TARGET_TILES = 2048  # GEMM width per chunk
 TILE_BLOCK = 128  # tiles per transform job: vector length, and work rows that stay in L1/L2
 WORKERS = numba.config.NUMBA_NUM_THREADS  # one work area per possible Numba thread
-TRANSFORM_SECONDS = 1.0e-9  # per transformed element per thread, for 6x6 tiles
+TRANSFORM_SECONDS = 2.5e-9  # per transformed element per thread, 6x6 tiles (re-measured 2026-11-30)
 
 
 def why_not(attrs: dict, in_shape: tuple) -> str | None:

@@ -14,7 +14,7 @@ from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph, Node
 from tilewise.ir.ops_tensor import reduced_axes
 from tilewise.ir.verify import split_inputs
-from tilewise.operators import dense, elementwise, pool, tensor
+from tilewise.operators import blocked, dense, elementwise, pool, tensor
 from tilewise.operators.base import Operator
 from tilewise.operators.conv2d import Conv2d
 
@@ -32,11 +32,18 @@ class BuildContext:
     out_shape: tuple
     algorithm: ConvAlgorithm | None = None
     reason: str = ""
+    block: int = 0  # channel block when the node runs on blocked arrays (plan/layout.py)
+    input_blocked: bool = False
 
 
 def _convolution(c: BuildContext) -> Operator:
     bias = c.params[1] if len(c.params) > 1 else None
-    impl = c.algorithm.create(c.attrs, c.params[0], bias, c.in_shape, c.out_shape)
+    if c.block:
+        impl = c.algorithm.create(c.attrs, c.params[0], bias, c.in_shape, c.out_shape,
+                                  input_blocked=c.input_blocked, output_blocked=True,
+                                  block=c.block)  # fmt: skip
+    else:
+        impl = c.algorithm.create(c.attrs, c.params[0], bias, c.in_shape, c.out_shape)
     return Conv2d(impl, c.algorithm.name, c.reason)
 
 
@@ -96,9 +103,25 @@ BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
 }
 
 
-def create_operator(node: Node, graph: Graph, shapes: dict, choice=None) -> Operator:
-    """The operator for `node`; `choice` (plan.select.ConvChoice) for a convolution."""
-    attrs = node.typed
+# Ops whose blocked form differs; every other op in plan/layout.py's list runs as it is.
+BLOCKED_BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
+    "Convolution": _convolution,
+    "ScaleShift": lambda c: blocked.blocked_scale_shift(
+        c.attrs, c.params, c.in_shape, c.block, False
+    ),
+    "BatchNorm": lambda c: blocked.blocked_scale_shift(
+        c.attrs, c.params, c.in_shape, c.block, True
+    ),
+    "Pooling": lambda c: blocked.BlockedPooling(c.attrs, c.in_shape),
+}
+
+
+def create_operator(node: Node, graph: Graph, shapes: dict, choice=None, block: int = 0,
+                    input_blocked: bool = False,
+                    attrs: dict | None = None) -> Operator:  # fmt: skip
+    """The operator for `node`; `choice` (plan.select.ConvChoice) for a convolution; `block`
+    when it runs on blocked arrays; `attrs` overrides its typed attributes."""
+    attrs = attrs or node.typed
     data, param_names = split_inputs(node, attrs)
     first = data[0]
     in_shape = shapes[first] if first in shapes else tuple(graph.constants[first].shape)
@@ -111,5 +134,9 @@ def create_operator(node: Node, graph: Graph, shapes: dict, choice=None) -> Oper
         shapes[node.output],
         choice.algorithm if choice else None,
         choice.reason if choice else "",
+        block,
+        input_blocked,
     )
+    if block:
+        return BLOCKED_BUILDERS.get(node.op, BUILDERS[node.op])(context)
     return BUILDERS[node.op](context)

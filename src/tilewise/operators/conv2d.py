@@ -18,8 +18,14 @@ class Conv2d(Operator):
         self.flops = implementation.flops
 
     def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
-        self.impl.run(inputs[0], out, scratch)
+        if len(inputs) > 1:  # a residual the blocked kernel accumulates onto
+            self.impl.run(inputs[0], out, scratch, residual=inputs[1])
+        else:
+            self.impl.run(inputs[0], out, scratch)
 
     def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
                      profile: PhaseProfile) -> None:  # fmt: skip
-        self.impl.run(inputs[0], out, scratch, profile)
+        if len(inputs) > 1:
+            self.impl.run(inputs[0], out, scratch, profile, residual=inputs[1])
+        else:
+            self.impl.run(inputs[0], out, scratch, profile)

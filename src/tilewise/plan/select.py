@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tilewise.conv.algorithm import ConvAlgorithm
+from tilewise.conv.nchwc import reorder_estimate
 from tilewise.conv.registry import ALGORITHMS, applicable, check_algo, plain_choice
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import split_inputs
@@ -34,6 +35,11 @@ def select_convolution(
         return baseline, baseline.summary
     candidates = applicable(attrs, in_shape)
     estimates = {a.name: a.estimate(attrs, in_shape, out_shape, threads) for a in candidates}
+    if any(a.blocked for a in candidates):  # the plan will be blocked around this layer
+        penalty = reorder_estimate(in_shape, out_shape, threads)
+        for a in candidates:
+            if not a.blocked:
+                estimates[a.name] += penalty
     best = min(candidates, key=lambda a: (estimates[a.name], -a.priority))
     if best is baseline:
         return best, best.summary

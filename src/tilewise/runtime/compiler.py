@@ -10,14 +10,16 @@ import numpy as np
 
 from tilewise.conv.registry import check_algo
 from tilewise.errors import TilewiseError
+from tilewise.host import simd_width
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import infer_shapes
-from tilewise.operators.builders import create_operator
 from tilewise.passes.pipeline import DEFAULT_PASSES, Pass, run_passes
+from tilewise.plan.layout import plan_layout
 from tilewise.plan.memory import StepIO, assign_buffers
 from tilewise.plan.select import plan_convolutions
 from tilewise.plan.tuning import DEFAULT_TOLERANCE, Tuner
-from tilewise.runtime.model import CompiledModel, Step
+from tilewise.runtime.model import CompiledModel
+from tilewise.runtime.steps import build_steps
 from tilewise.runtime.threads import set_threads
 
 
@@ -49,30 +51,29 @@ def compile_graph(
     plan = plan_convolutions(graph, shapes, algo, threads, tuner)
     if tuner is not None:
         tuner.save()
-    steps = [
-        Step(n.name, n.op, create_operator(n, graph, shapes, plan.get(n.name)), n.inputs, n.output)
-        for n in graph.nodes
-    ]
-    data_inputs = [[i for i in s.inputs if i in shapes] for s in steps]
+    blocked = any(choice.algorithm.blocked for choice in plan.values())
+    layout = plan_layout(graph, shapes, plan, simd_width()) if blocked else None
+    steps, physical, logical, output = build_steps(graph, shapes, plan, layout)
+    data_inputs = [[i for i in s.inputs if i in physical] for s in steps]
     io = [
         StepIO(ins, s.output, s.operator.inplace, s.operator.alias)
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
-    buffer_of, sizes = assign_buffers(io, shapes, graph.input_name, graph.output_name)
+    buffer_of, sizes = assign_buffers(io, physical, graph.input_name, output)
     buffers = [np.empty(size, np.float32) for size in sizes]
     views = {}
     for value, index in buffer_of.items():
-        views[value] = buffers[index][: math.prod(shapes[value])].reshape(shapes[value])
+        views[value] = buffers[index][: math.prod(physical[value])].reshape(physical[value])
     for step, ins in zip(steps, data_inputs, strict=True):
         step.inputs = ins
     scratch = np.empty(max([s.operator.scratch for s in steps] + [1]), np.float32)
     return CompiledModel(
         graph.name,
         steps,
-        shapes,
+        logical,
         views,
         graph.input_name,
-        graph.output_name,
+        output,
         scratch,
         threads,
         algo,

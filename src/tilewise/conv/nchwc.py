@@ -1,0 +1,176 @@
+"""Direct convolution on channel-blocked activations (NCHWc, c = the SIMD width): explicit
+SIMD micro-kernels (kernels/nchwc_generated.py) at close to the FMA peak on any kernel size,
+stride, dilation or padding, with bias, activation and a residual sum in the epilogue.
+
+Inside a blocked region of the plan (plan/layout.py) its input and output stay blocked; on
+its own it reads NCHW directly when the input has fewer channels than a block (the first
+layer: no padding waste) and reorders otherwise, and writes NCHW through a reorder.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tilewise.conv.algorithm import ConvAlgorithm, Convolution
+from tilewise.conv.cost import gemm_flops_per_thread, weight_seconds
+from tilewise.conv.profile import PhaseProfile
+from tilewise.host import simd_width
+from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
+from tilewise.kernels.blocked import from_blocked, to_blocked
+from tilewise.kernels.nchwc_generated import BLOCKING, GEOMETRY, KERNELS
+
+EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
+MIN_JOBS = 16  # parallel jobs per call: Numba's static split then stays balanced
+EFFICIENCY = 1.1  # of gemm_flops_per_thread: 140-160 GFLOP/s on 2 AVX-512 threads, ResNet-50
+REORDER_SECONDS = 2e-9  # per element per thread, NCHW <-> NCHWc (1.2-2.3e-9 measured)
+
+
+def blocks(channels: int, block: int) -> int:
+    return -(-channels // block)
+
+
+def blocked_shape(shape: tuple, block: int) -> tuple:
+    """(N, C, H, W) -> (N, ceil(C / c), H, W, c)."""
+    n, channels, height, width = shape
+    return (n, blocks(channels, block), height, width, block)
+
+
+def reorder_estimate(in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    """What an NCHW algorithm pays inside a blocked region: its input and output reordered."""
+    return REORDER_SECONDS * (math.prod(in_shape) + math.prod(out_shape)) / threads
+
+
+def why_not(attrs: dict, in_shape: tuple) -> str | None:
+    if attrs["num_group"] != 1:
+        return f"num_group {attrs['num_group']} is not 1"
+    if len(in_shape) != 4:
+        return f"input is {len(in_shape)}-D, not NCHW"
+    return None
+
+
+def estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    """The kernel alone (inside a blocked region there are no reorders to pay), padded
+    channels included, plus its weights streamed from memory once per pixel chunk: on small
+    maps at batch 1 that, not the FMAs, bounds the late layers."""
+    c = simd_width()
+    rk, rw = BLOCKING[c]
+    channels = in_shape[1] if in_shape[1] < c else blocks(in_shape[1], c) * c
+    kgroups = blocks(blocks(out_shape[1], c), rk)
+    filters = kgroups * rk * c
+    taps = math.prod(attrs["kernel"])
+    flops = 2 * out_shape[0] * filters * out_shape[2] * out_shape[3] * channels * taps
+    pixels = out_shape[0] * out_shape[2] * out_shape[3]
+    pixel_blocks = -(-pixels // rw)
+    chunks = -(-pixel_blocks // _blocks_per_job(pixels, rw, kgroups))
+    seconds = flops / (gemm_flops_per_thread() * EFFICIENCY * threads)
+    return seconds + weight_seconds(filters * channels * taps) * chunks
+
+
+def _blocks_per_job(pixels: int, pixels_per_block: int, kgroups: int) -> int:
+    """Pixel blocks per job, so that jobs (output-channel groups x pixel chunks) number at
+    least MIN_JOBS and the chunks are even (an 8 + 1 split left one thread idle)."""
+    pixel_blocks = -(-pixels // pixels_per_block)
+    chunks = min(pixel_blocks, max(1, -(-MIN_JOBS // kgroups)))
+    return -(-pixel_blocks // chunks)
+
+
+class BlockedConvolution(Convolution):
+    """`input_blocked` / `output_blocked`: the physical layouts the plan gives it."""
+
+    def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape,
+                 input_blocked: bool = False, output_blocked: bool = False,
+                 block: int | None = None) -> None:  # fmt: skip
+        c = block or simd_width()
+        batch, channels, height, width = in_shape
+        _, filters, out_h, out_w = out_shape
+        kh, kw = attrs["kernel"]
+        rk, rw = BLOCKING[c]
+        self.block, self.kernel = c, KERNELS[c]
+        self.input_blocked, self.output_blocked = input_blocked, output_blocked
+        # NCHW input read in place when it is narrower than a block (no padding waste)
+        self.reorder_input = not input_blocked and channels > c
+        direct_nchw = not input_blocked and not self.reorder_input
+        in_blocks, depth = (1, channels) if direct_nchw else (blocks(channels, c), c)
+        out_blocks = blocks(filters, c)
+        kgroups = blocks(out_blocks, rk)
+        # weights (KG, Cb, KH, KW, cin, RK, c): one register block's vectors side by side
+        packed = np.zeros((kgroups * rk * c, in_blocks * depth, kh, kw), np.float32)
+        packed[:filters, :channels] = weight
+        packed = packed.reshape(kgroups, rk, c, in_blocks, depth, kh, kw)
+        self.weight = np.ascontiguousarray(packed.transpose(0, 3, 5, 6, 4, 1, 2)).reshape(-1)
+        self.bias = np.zeros(kgroups * rk * c, np.float32)
+        if bias is not None:
+            self.bias[:filters] = bias
+        act = CODES[attrs.get("act")]
+        self.act = act if act in EPILOGUE_ACTS else NONE
+        self.post_act = NONE if act in EPILOGUE_ACTS else act
+        if direct_nchw:
+            x_strides = (channels * height * width, channels * height * width, width, 1,
+                         height * width)  # fmt: skip
+        else:
+            x_strides = (in_blocks * height * width * c, height * width * c, width * c, c, 1)
+        plane = out_h * out_w * c
+        geometry = {
+            "N": batch, "Cb": in_blocks, "H": height, "W": width, "cin": depth,
+            **dict(zip(("xs0", "xs1", "xs2", "xs3", "xs4"), x_strides, strict=True)),
+            "xb": 0, "Kb": out_blocks, "OH": out_h, "OW": out_w, "KH": kh, "KW": kw,
+            "sh": attrs["stride"][0], "sw": attrs["stride"][1], "ph": attrs["pad"][0],
+            "pw": attrs["pad"][1], "dh": attrs["dilate"][0], "dw": attrs["dilate"][1],
+            "ys0": out_blocks * plane, "ys1": plane, "yb": 0, "rs0": out_blocks * plane,
+            "rs1": plane, "rb": 0, "has_res": 0, "act": self.act, "KG": kgroups,
+            "bpj": _blocks_per_job(batch * out_h * out_w, rw, kgroups),
+        }  # fmt: skip
+        self.geometry = np.array([geometry[name] for name in GEOMETRY], np.int64)
+        self.in_blocked_shape = blocked_shape(in_shape, c)
+        self.out_blocked_shape = blocked_shape(out_shape, c)
+        self.in_size = math.prod(self.in_blocked_shape) if self.reorder_input else 0
+        out_size = 0 if output_blocked else math.prod(self.out_blocked_shape)
+        self.scratch = self.in_size + out_size
+        self.flops = 2 * batch * filters * out_h * out_w * channels * kh * kw
+
+    def add_residual(self) -> None:
+        """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""
+        self.geometry[GEOMETRY.index("has_res")] = 1
+
+    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+            profile: PhaseProfile | None = None,
+            residual: np.ndarray | None = None) -> None:  # fmt: skip
+        if profile:
+            profile.start()
+        if self.reorder_input:
+            blocked_in = scratch[: self.in_size].reshape(self.in_blocked_shape)
+            to_blocked(x, blocked_in)
+            x = blocked_in
+            if profile:
+                profile.lap("reorder in")
+        target = out
+        if not self.output_blocked:
+            size = math.prod(self.out_blocked_shape)
+            target = scratch[self.in_size : self.in_size + size].reshape(self.out_blocked_shape)
+        flat_out = target.reshape(-1)
+        res = flat_out if residual is None else residual.reshape(-1)
+        self.kernel(x.reshape(-1), self.weight, self.bias, flat_out, res, self.geometry)
+        if self.post_act != NONE:
+            rows = flat_out.reshape(1, 1, -1)
+            act_only(rows, rows, self.post_act)
+        if profile:
+            profile.lap("direct")
+        if not self.output_blocked:
+            from_blocked(target, out)
+            if profile:
+                profile.lap("reorder out")
+
+
+NCHWC_DIRECT = ConvAlgorithm(
+    name="nchwc-direct",
+    summary="channel-blocked direct convolution, explicit-SIMD register-blocked kernel",
+    priority=25,
+    plain=False,
+    why_not=why_not,
+    estimate=estimate,
+    create=BlockedConvolution,
+    error_limit=2e-6,
+    blocked=True,
+)

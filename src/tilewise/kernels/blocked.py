@@ -1,0 +1,123 @@
+"""Kernels on channel-blocked (NCHWc) arrays, shape (N, Cb, H, W, c): the reorders to and
+from NCHW, the per-channel scale/shift and pooling. The innermost loop runs over the c
+lanes of one pixel, contiguous, so plain Numba loops vectorise; lanes past the real channel
+count hold finite junk that the next convolution's zero weights ignore."""
+
+import numpy as np
+from numba import njit, prange
+
+from tilewise.kernels.activation import activate_row
+
+
+@njit(parallel=True, cache=True)
+def to_blocked(x, y):
+    """x (N, C, H, W) -> y (N, Cb, H, W, c); lanes past C are zero."""
+    n_images, channels, height, width = x.shape
+    blocks, lanes = y.shape[1], y.shape[4]
+    for job in prange(n_images * blocks):
+        n = job // blocks
+        cb = job - n * blocks
+        real = min(lanes, channels - cb * lanes)
+        for h in range(height):
+            for w in range(width):
+                pixel = y[n, cb, h, w]
+                for lane in range(real):
+                    pixel[lane] = x[n, cb * lanes + lane, h, w]
+                for lane in range(real, lanes):
+                    pixel[lane] = 0.0
+
+
+@njit(parallel=True, cache=True)
+def from_blocked(x, y):
+    """x (N, Cb, H, W, c) -> y (N, C, H, W), dropping the padding lanes."""
+    n_images, channels, height, width = y.shape
+    lanes = x.shape[4]
+    for job in prange(n_images * channels):
+        n = job // channels
+        ch = job - n * channels
+        cb, lane = ch // lanes, ch % lanes
+        plane = x[n, cb]
+        out = y[n, ch]
+        for h in range(height):
+            for w in range(width):
+                out[h, w] = plane[h, w, lane]
+
+
+@njit(parallel=True, cache=True)
+def scale_shift_blocked(x, scale_rows, shift_rows, out, act):
+    """out = act(x * scale + shift) per channel on (N, Cb, H, W * c) views; the scale and
+    shift of block cb are repeated along a row (Cb, W * c), so each row is one plain,
+    vectorised loop."""
+    n_images, blocks, height, size = x.shape
+    for job in prange(n_images * blocks):
+        n = job // blocks
+        cb = job - n * blocks
+        s, t = scale_rows[cb], shift_rows[cb]
+        for h in range(height):
+            src, dst = x[n, cb, h], out[n, cb, h]
+            for p in range(size):
+                dst[p] = src[p] * s[p] + t[p]
+            activate_row(dst, act)
+
+
+@njit(parallel=True, cache=True)
+def pool_blocked(x, out, kh, kw, sh, sw, ph, pw, is_max, count_include_pad):
+    """Max or average pooling, windows clipped as the NCHW kernels clip them."""
+    n_images, blocks, height, width, lanes = x.shape
+    out_h, out_w = out.shape[2], out.shape[3]
+    for job in prange(n_images * blocks * out_h):
+        n = job // (blocks * out_h)
+        rest = job - n * blocks * out_h
+        cb = rest // out_h
+        oy = rest - cb * out_h
+        ys = oy * sh - ph
+        y0, y1 = max(ys, 0), min(ys + kh, height)
+        for ox in range(out_w):
+            xs = ox * sw - pw
+            x0, x1 = max(xs, 0), min(xs + kw, width)
+            dst = out[n, cb, oy, ox]
+            if is_max:
+                dst[:] = -np.inf
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        src = x[n, cb, iy, ix]
+                        for lane in range(lanes):
+                            v = src[lane]
+                            dst[lane] = v if v > dst[lane] else dst[lane]
+            else:
+                dst[:] = 0.0
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        src = x[n, cb, iy, ix]
+                        for lane in range(lanes):
+                            dst[lane] += src[lane]
+                if count_include_pad:
+                    area = (min(ys + kh, height + ph) - ys) * (min(xs + kw, width + pw) - xs)
+                else:
+                    area = max((y1 - y0) * (x1 - x0), 1)
+                inverse = np.float32(1.0 / area)
+                for lane in range(lanes):
+                    dst[lane] *= inverse
+
+
+@njit(parallel=True, cache=True)
+def global_pool_blocked(x, out, is_max):
+    """x (N, Cb, H, W, c) -> out (N, Cb, 1, 1, c): max or mean over the plane."""
+    n_images, blocks, height, width, lanes = x.shape
+    inverse = np.float32(1.0 / (height * width))
+    for job in prange(n_images * blocks):
+        n = job // blocks
+        cb = job - n * blocks
+        dst = out[n, cb, 0, 0]
+        dst[:] = -np.inf if is_max else 0.0
+        for h in range(height):
+            for w in range(width):
+                src = x[n, cb, h, w]
+                for lane in range(lanes):
+                    if is_max:
+                        dst[lane] = max(dst[lane], src[lane])
+                    else:
+                        dst[lane] += src[lane]
+        if not is_max:
+            for lane in range(lanes):
+                dst[lane] *= inverse

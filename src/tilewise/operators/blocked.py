@@ -1,0 +1,84 @@
+"""Operators on channel-blocked (N, Cb, H, W, c) arrays, and the reorders at the edges of
+a blocked region. Elementwise ops need no variant: they run on the flat data as it is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tilewise.ir.batchnorm import batchnorm_scale_shift
+from tilewise.ir.ops import pool_geometry
+from tilewise.kernels.activation import CODES
+from tilewise.kernels.blocked import (
+    from_blocked,
+    global_pool_blocked,
+    pool_blocked,
+    scale_shift_blocked,
+    to_blocked,
+)
+from tilewise.operators.base import Operator
+
+
+class ToBlocked(Operator):
+    algorithm = "reorder"
+    reason = "NCHW -> NCHWc: a blocked op reads it"
+
+    def run(self, inputs, out, scratch):
+        to_blocked(inputs[0], out)
+
+
+class FromBlocked(Operator):
+    algorithm = "reorder"
+    reason = "NCHWc -> NCHW: an NCHW op or the model output reads it"
+
+    def run(self, inputs, out, scratch):
+        from_blocked(inputs[0], out)
+
+
+def _padded(vector: np.ndarray, size: int) -> np.ndarray:
+    padded = np.zeros(size, np.float32)
+    padded[: len(vector)] = vector
+    return padded
+
+
+class BlockedScaleShift(Operator):
+    inplace = True
+    algorithm = "nchwc"
+
+    def __init__(self, attrs: dict, scale, shift, block: int, width: int) -> None:
+        size = -(-len(scale) // block) * block
+
+        def rows(vector):  # (Cb, W * c): block cb's lanes, once per pixel of a row
+            return np.ascontiguousarray(np.tile(_padded(vector, size).reshape(-1, block), width))
+
+        self.scale, self.shift = rows(scale), rows(shift)
+        self.act = CODES[attrs.get("act")]
+
+    def run(self, inputs, out, scratch):
+        x = inputs[0]
+        shape = (*x.shape[:3], x.shape[3] * x.shape[4])
+        scale_shift_blocked(x.reshape(shape), self.scale, self.shift, out.reshape(shape),
+                            self.act)  # fmt: skip
+
+
+class BlockedPooling(Operator):
+    algorithm = "nchwc"
+
+    def __init__(self, attrs: dict, in_shape: tuple) -> None:
+        kernel, stride, pad, out_hw = pool_geometry(attrs, in_shape)
+        self.geometry = (*kernel, *stride, *pad)
+        self.is_max = attrs["pool_type"] == "max"
+        self.count_include_pad = attrs["count_include_pad"]
+        unpadded = pad == (0, 0) and tuple(attrs["pad_end"] or (0, 0)) == (0, 0)
+        self.whole_plane = out_hw == (1, 1) and kernel == tuple(in_shape[2:]) and unpadded
+
+    def run(self, inputs, out, scratch):
+        if self.whole_plane:
+            global_pool_blocked(inputs[0], out, self.is_max)
+        else:
+            pool_blocked(inputs[0], out, *self.geometry, self.is_max, self.count_include_pad)
+
+
+def blocked_scale_shift(attrs: dict, params: list, in_shape: tuple, block: int,
+                        batchnorm: bool) -> Operator:  # fmt: skip
+    scale, shift = batchnorm_scale_shift(attrs, *params) if batchnorm else params
+    return BlockedScaleShift(attrs, scale, shift, block, in_shape[3])

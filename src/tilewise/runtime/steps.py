@@ -1,0 +1,74 @@
+"""Steps from a planned graph: one operator per node, in the layout the plan gives it, with
+the reorders a layout change needs (each value reordered once, however many read it)."""
+
+from __future__ import annotations
+
+from tilewise.conv.nchwc import blocked_shape
+from tilewise.ir.graph import Graph
+from tilewise.ir.verify import split_inputs
+from tilewise.operators.blocked import FromBlocked, ToBlocked
+from tilewise.operators.builders import create_operator
+from tilewise.plan.layout import LayoutPlan
+from tilewise.runtime.model import Step
+
+NCHW_SUFFIX, BLOCKED_SUFFIX = "@nchw", "@nchwc"
+
+
+def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan | None):
+    """(steps, physical shapes, logical shapes, output value): physical shapes are what the
+    buffers hold (blocked values 5-D); logical shapes what the user sees."""
+    physical, logical = dict(shapes), dict(shapes)
+    steps: list[Step] = []
+    blocked_values: set[str] = set()
+    converted: dict[tuple[str, bool], str] = {}
+    absorbed = {add: conv for conv, add in (layout.residual.items() if layout else ())}
+    block = layout.block if layout else 0
+
+    def as_layout(value: str, want_blocked: bool) -> str:
+        if (value in blocked_values) == want_blocked or value not in shapes:
+            return value
+        key = (value, want_blocked)
+        if key not in converted:
+            name = value + (BLOCKED_SUFFIX if want_blocked else NCHW_SUFFIX)
+            physical[name] = blocked_shape(shapes[value], block) if want_blocked else shapes[value]
+            logical[name] = shapes[value]
+            operator = ToBlocked() if want_blocked else FromBlocked()
+            steps.append(Step(name, "Reorder", operator, [value], name))
+            if want_blocked:
+                blocked_values.add(name)
+            converted[key] = name
+        return converted[key]
+
+    for node in graph.nodes:
+        if node.name in absorbed:
+            continue
+        runs_blocked = bool(layout) and node.name in layout.blocked
+        attrs = node.typed
+        data, _ = split_inputs(node, attrs)
+        inputs = list(node.inputs)
+        output = node.output
+        if node.op == "Convolution" and runs_blocked:
+            # NCHW input: the kernel reads a narrow one in place, reorders a wide one itself
+            input_blocked = data[0] in blocked_values
+            add_name = layout.residual.get(node.name)
+            if add_name:
+                add = next(n for n in graph.nodes if n.name == add_name)
+                other = add.inputs[1] if add.inputs[0] == node.output else add.inputs[0]
+                attrs = {**attrs, "act": add.typed["act"]}
+                output = add.output
+            operator = create_operator(node, graph, shapes, conv_plan.get(node.name), block,
+                                       input_blocked, attrs)  # fmt: skip
+            if add_name:
+                operator.impl.add_residual()
+                inputs = [inputs[0], as_layout(other, True)]
+            else:
+                inputs = [inputs[0]]
+        else:
+            inputs = [as_layout(v, runs_blocked) if v in data else v for v in inputs]
+            operator = create_operator(node, graph, shapes, conv_plan.get(node.name),
+                                       block if runs_blocked else 0)  # fmt: skip
+        steps.append(Step(node.name, node.op, operator, inputs, output))
+        if runs_blocked:
+            blocked_values.add(output)
+            physical[output] = blocked_shape(shapes[output], block)
+    return steps, physical, logical, as_layout(graph.output_name, False)

@@ -1,0 +1,149 @@
+"""The channel-blocked engine: its convolution kernel against the float64 reference on awkward
+geometries at both block sizes, and whole networks kept blocked between layers."""
+
+import numpy as np
+import pytest
+from graphs import single_op, uniform
+from reference import conv2d, execute, relative_error
+from test_zoo import _randomise_batchnorm
+
+import tilewise
+from tilewise.conv.nchwc import BlockedConvolution, blocked_shape
+from tilewise.ir.attrs import resolve
+from tilewise.ir.ops import CONVOLUTION, conv_output_hw
+from tilewise.kernels.blocked import from_blocked, to_blocked
+
+LIMIT = 2e-6  # max |y - ref| / max |ref|; measured worst 6e-7 on these cases
+
+# (batch, channels, filters, size, kernel, stride, pad, pad_end, dilate)
+GEOMETRIES = [
+    (1, 20, 36, 9, (3, 3), (1, 1), (1, 1), (), (1, 1)),  # odd channel counts, edge blocks
+    (7, 32, 64, 7, (3, 3), (2, 2), (1, 1), (), (1, 1)),  # batch 7, stride 2, 7x7 maps
+    (2, 3, 40, 11, (7, 7), (2, 2), (3, 3), (), (1, 1)),  # narrow input read as NCHW
+    (1, 16, 16, 8, (3, 3), (1, 1), (2, 2), (), (2, 2)),  # dilation 2, padding 2
+    (1, 48, 80, 5, (1, 1), (1, 1), (0, 0), (), (1, 1)),  # pointwise, 80 = 5 blocks of 16
+    (3, 24, 24, 10, (1, 7), (1, 1), (0, 3), (), (1, 1)),  # 1x7
+    (1, 17, 9, 9, (3, 3), (2, 2), (0, 0), (1, 1), (1, 1)),  # asymmetric (SAME) padding
+    (1, 64, 100, 6, (5, 5), (1, 1), (2, 2), (), (1, 1)),  # 5x5, filters not whole groups
+]
+
+
+def _case(geometry, rng):
+    batch, channels, filters, size, kernel, stride, pad, pad_end, dilate = geometry
+    attrs = resolve(CONVOLUTION.attrs, {"kernel": kernel, "stride": stride, "pad": pad,
+                                        "pad_end": pad_end, "dilate": dilate,
+                                        "num_filter": filters})  # fmt: skip
+    in_shape = (batch, channels, size, size)
+    out_shape = (batch, filters, *conv_output_hw(attrs, size, size))
+    x = uniform(rng, in_shape)
+    w = uniform(rng, (filters, channels, *kernel))
+    b = uniform(rng, (filters,))
+    ref = conv2d(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), stride, pad,
+                 dilate, 1, pad_end or None)  # fmt: skip
+    return attrs, in_shape, out_shape, x, w, b, ref
+
+
+@pytest.mark.parametrize("block", [8, 16])
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=lambda g: "x".join(map(str, g[:4])))
+def test_kernel_on_nchw_arrays(geometry, block, rng):
+    attrs, in_shape, out_shape, x, w, b, ref = _case(geometry, rng)
+    conv = BlockedConvolution(attrs, w, b, in_shape, out_shape, block=block)
+    out = np.empty(out_shape, np.float32)
+    conv.run(x, out, np.empty(max(conv.scratch, 1), np.float32))
+    assert relative_error(out, ref) <= LIMIT
+
+
+@pytest.mark.parametrize("block", [8, 16])
+@pytest.mark.parametrize("act", ["relu", "relu6", "hard_swish", "sigmoid"])
+def test_blocked_in_blocked_out_with_residual_and_activation(block, act, rng):
+    geometry = (3, 40, 24, 9, (3, 3), (1, 1), (1, 1), (), (1, 1))
+    attrs, in_shape, out_shape, x, w, b, ref = _case(geometry, rng)
+    attrs = {**attrs, "act": act}
+    residual = uniform(rng, out_shape)
+    conv = BlockedConvolution(attrs, w, b, in_shape, out_shape, input_blocked=True,
+                              output_blocked=True, block=block)  # fmt: skip
+    conv.add_residual()
+    xb = np.empty(blocked_shape(in_shape, block), np.float32)
+    rb = np.empty(blocked_shape(out_shape, block), np.float32)
+    yb = np.empty_like(rb)
+    to_blocked(x, xb)
+    to_blocked(residual, rb)
+    conv.run(xb, yb, np.empty(max(conv.scratch, 1), np.float32), residual=rb)
+    out = np.empty(out_shape, np.float32)
+    from_blocked(yb, out)
+    from reference import activation
+
+    expected = activation(ref + residual, act)
+    assert relative_error(out, expected) <= LIMIT
+
+
+def test_reorders_round_trip_and_zero_the_padding_lanes(rng):
+    x = uniform(rng, (2, 21, 5, 3))
+    blocked = np.full(blocked_shape(x.shape, 8), np.nan, np.float32)
+    to_blocked(x, blocked)
+    assert blocked.shape == (2, 3, 5, 3, 8)
+    assert np.all(blocked[:, 2, :, :, 5:] == 0)  # channels 21..23 do not exist
+    back = np.empty_like(x)
+    from_blocked(blocked, back)
+    assert np.array_equal(back, x)
+
+
+@pytest.mark.parametrize("block", ["8", "16"])
+@pytest.mark.parametrize("batch", [1, 7])
+def test_resnet_stays_blocked_and_fuses_the_residual_adds(block, batch, monkeypatch):
+    monkeypatch.setenv("TILEWISE_BLOCK", block)
+    rng = np.random.default_rng(3)
+    graph = tilewise.zoo.get("resnet-18")
+    graph.input_shape = (3, 64, 64)  # global pooling: any size runs
+    _randomise_batchnorm(graph, rng)
+    model = tilewise.compile(graph, batch_size=batch, algo="nchwc-direct")
+    steps = model.layers()
+    ops = [s["op"] for s in steps]
+    assert ops.count("Reorder") == 1  # only before the flatten and the classifier
+    assert "elemwise_add" not in ops  # every residual sum accumulated by a convolution
+    x = uniform(rng, (batch, 3, 64, 64))
+    assert relative_error(model(x), execute(graph, x)) <= 1e-5
+
+
+@pytest.mark.parametrize("block", ["8", "16"])
+def test_inception_concatenates_blocked_branches(block, monkeypatch):
+    monkeypatch.setenv("TILEWISE_BLOCK", block)
+    rng = np.random.default_rng(4)
+    graph = tilewise.zoo.get("inception-bn")  # ends in a 7x7 pooling: full size
+    _randomise_batchnorm(graph, rng)
+    model = tilewise.compile(graph, batch_size=1, algo="nchwc-direct")
+    concat = [s for s in model.layers() if s["op"] == "Concat"]
+    assert concat and all(s["output_shape"][1] % int(block) == 0 for s in concat)
+    assert sum(s["op"] == "Reorder" for s in model.layers()) == 1
+    x = uniform(rng, (1, 3, 224, 224))
+    assert relative_error(model(x), execute(graph, x)) <= 1e-5
+
+
+def test_blocked_pooling_matches_nchw_pooling(rng):
+    cases = [("max", (3, 3), (2, 2), (1, 1), "valid"), ("avg", (3, 3), (1, 1), (1, 1), "full"),
+             ("avg", (2, 2), (2, 2), (0, 0), "valid")]  # fmt: skip
+    for kind, kernel, stride, pad, convention in cases:
+        g = single_op("Convolution", (2, 20, 11, 11), rng,
+                      {"weight": uniform(rng, (24, 20, 1, 1))}, kernel=(1, 1), num_filter=24,
+                      no_bias=True)  # fmt: skip
+        from tilewise import Node
+
+        g.nodes.append(
+            Node(
+                "pool",
+                "Pooling",
+                ["layer"],
+                {
+                    "kernel": kernel,
+                    "stride": stride,
+                    "pad": pad,
+                    "pool_type": kind,
+                    "pooling_convention": convention,
+                },
+            )
+        )
+        g.output_name = "pool"
+        model = tilewise.compile(g, batch_size=2, algo="nchwc-direct")
+        assert [s["op"] for s in model.layers()] == ["Convolution", "Pooling", "Reorder"]
+        x = uniform(rng, (2, 20, 11, 11))
+        assert relative_error(model(x), execute(g, x)) <= 1e-5

@@ -1,0 +1,188 @@
+"""Source of src/tilewise/kernels/nchwc_generated.py: register-blocked direct convolution on
+channel-blocked (NCHWc) activations, one kernel per vector width.
+
+A kernel keeps RK output-channel blocks x RW output pixels of accumulators in vector
+registers (RK * RW + RK weights + 1 broadcast fit the ISA's registers: 32 on AVX-512 and
+NEON, 16 on AVX2), broadcasts one input value per pixel and FMAs it against RK weight
+vectors. Output pixels are numbered over the whole batch (n, oh, ow), so small maps still
+fill every register block. A block whose taps all fall inside the input runs unchecked;
+edge blocks zero the taps that fall into padding (`broadcast_if`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from codegen import header
+
+TARGET = "src/tilewise/kernels/nchwc_generated.py"
+OPS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul", "maximum",
+       "minimum", "activate")  # fmt: skip
+# width -> (RK output-channel blocks, RW pixels)
+CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
+GEOMETRY = ("N Cb H W cin xs0 xs1 xs2 xs3 xs4 xb Kb OH OW KH KW sh sw ph pw dh dw "
+            "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj").split()  # fmt: skip
+
+
+def kernel(width: int) -> str:
+    rk, rw = CONFIGS[width]
+    ind = "    "
+    lines = [
+        "@njit(cache=True)",
+        f"def conv_c{width}_job(x, w, bias, y, res, g, job):",
+        f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
+    ]
+    lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)]
+    lines += [
+        "    plane = OH * OW",
+        "    pixels = N * plane",
+        f"    blocks = (pixels + {rw - 1}) // {rw}",
+        f"    wstep = cin * {rk * width}",
+        "    kg_size = Cb * KH * KW * wstep",
+        "    span_h = (KH - 1) * dh",
+        "    span_w = (KW - 1) * dw",
+        "    if True:",
+        "        kg = job % KG",
+        "        chunk = job // KG",
+        "        for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):",
+        f"            p0 = blk * {rw}",
+        f"            count = min({rw}, pixels - p0)",
+    ]
+    body = ind * 3
+    for j in range(rw):
+        lines += [
+            f"{body}p = min(p0 + {j}, pixels - 1)",
+            f"{body}n{j} = p // plane",
+            f"{body}q{j} = p - n{j} * plane",
+            f"{body}oh = q{j} // OW",
+            f"{body}ih{j} = oh * sh - ph",
+            f"{body}iw{j} = (q{j} - oh * OW) * sw - pw",
+            f"{body}o{j} = xb + n{j} * xs0 + ih{j} * xs2 + iw{j} * xs3",
+        ]
+    inside = " and ".join(
+        f"ih{j} >= 0 and ih{j} + span_h < H and iw{j} >= 0 and iw{j} + span_w < W"
+        for j in range(rw)
+    )
+    lines.append(f"{body}interior = count == {rw} and {inside}")
+    for r in range(rk):
+        for j in range(rw):
+            lines.append(f"{body}a{r}_{j} = load(bias, (kg * {rk} + {r}) * {width})")
+    lines += [
+        f"{body}wo = kg * kg_size",
+        f"{body}if interior:",
+        f"{body}    for cb in range(Cb):",
+        f"{body}        for kh in range(KH):",
+        f"{body}            for kw in range(KW):",
+        f"{body}                t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3",
+    ]
+    inner = body + " " * 16
+    lines += [f"{inner}t{j} = o{j} + t" for j in range(rw)]
+    lines += [f"{inner}for ci in range(cin):", f"{inner}    c = ci * xs4"]
+    lines += _products(inner + "    ", rk, rw, width, checked=False)
+    lines += [
+        f"{body}else:",
+        f"{body}    for cb in range(Cb):",
+        f"{body}        for kh in range(KH):",
+        f"{body}            for kw in range(KW):",
+        f"{body}                t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3",
+    ]
+    for j in range(rw):
+        lines += [
+            f"{inner}y{j} = ih{j} + kh * dh",
+            f"{inner}x{j} = iw{j} + kw * dw",
+            f"{inner}v{j} = {j} < count and y{j} >= 0 and y{j} < H and x{j} >= 0 and x{j} < W",
+            f"{inner}t{j} = o{j} + t if v{j} else 0",
+            f"{inner}s{j} = xs4 if v{j} else 0",
+        ]
+    lines += [f"{inner}for ci in range(cin):"]
+    lines += _products(inner + "    ", rk, rw, width, checked=True)
+    lines.append(f"{body}for r in range({rk}):")
+    lines.append(f"{body}    kb = kg * {rk} + r")
+    for r in range(rk):
+        cond = "if" if r == 0 else "elif"
+        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
+        lines.append(f"{body}    {cond} r == {r}:")
+        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
+    lines.append(f"{body}    if kb < Kb:")
+    for j in range(rw):
+        lines += [
+            f"{body}        if {j} < count:",
+            f"{body}            e = e{j}",
+            f"{body}            at = n{j} * ys0 + kb * ys1 + q{j} * {width}",
+            f"{body}            if has_res:",
+            f"{body}                r_at = rb + n{j} * rs0 + kb * rs1 + q{j} * {width}",
+            f"{body}                e = add(e, load(res, r_at))",
+            f"{body}            store(y, yb + at, activate(e, act))",
+        ]
+    at = lines.index("    if True:")  # the job body was written one level deeper
+    lines = lines[:at] + [line[4:] for line in lines[at + 1 :]]
+    lines += [
+        "",
+        "",
+        "@njit(parallel=True, cache=True)",
+        f"def conv_c{width}(x, w, bias, y, res, g):",
+        '    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""',
+        f"    blocks = (g[0] * g[12] * g[13] + {rw - 1}) // {rw}",
+        "    jobs = g[30] * ((blocks + g[31] - 1) // g[31])",
+        "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
+        f"        conv_c{width}_job(x, w, bias, y, res, g, job)",
+    ]
+    return "\n".join(lines)
+
+
+def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[str]:
+    """One input channel: RW broadcasts, then per weight vector RW FMAs (AVX2's register
+    budget: RK*RW accumulators + RW broadcasts + 1 weight)."""
+    lines = []
+    for j in range(rw):
+        if checked:
+            lines.append(f"{indent}b{j} = broadcast_if(x, t{j} + ci * s{j}, v{j})")
+        else:
+            lines.append(f"{indent}b{j} = broadcast(x, t{j} + c)")
+    for r in range(rk):
+        lines.append(f"{indent}wr = load(w, wo + {r * width})")
+        lines += [f"{indent}a{r}_{j} = fma(b{j}, wr, a{r}_{j})" for j in range(rw)]
+    lines.append(f"{indent}wo += {rk * width}")
+    return lines
+
+
+def activation() -> str:
+    return '''@njit(inline="always")
+def activate(v, act):
+    """The activations a blocked epilogue applies itself; others run after it."""
+    if act == RELU:
+        return maximum(v, splat(np.float32(0.0)))
+    if act == RELU6:
+        return minimum(maximum(v, splat(np.float32(0.0))), splat(np.float32(6.0)))
+    if act == HARD_SWISH:
+        gate = fma(v, splat(np.float32(1.0 / 6.0)), splat(np.float32(0.5)))
+        gate = minimum(maximum(gate, splat(np.float32(0.0))), splat(np.float32(1.0)))
+        return mul(v, gate)
+    return v'''
+
+
+IMPORTS = """
+import numpy as np
+from numba import njit, prange
+
+from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.simd import VECTOR_OPS
+"""
+
+
+def render() -> str:
+    doc = ("Channel-blocked direct convolution kernels, one per vector width; see\n"
+           "tools/gen_nchwc.py for the register blocking.\n")  # fmt: skip
+    parts = [header("tools/gen_nchwc.py", doc) + IMPORTS,
+             f"GEOMETRY = {tuple(GEOMETRY)!r}",
+             f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)"]  # fmt: skip
+    kernels = []
+    for width in CONFIGS:
+        # each width's intrinsics under their own names: Numba reads globals when it compiles
+        names = ", ".join(f"{op}{width}" for op in OPS if op != "activate")
+        parts += ["", "", f"({names}) = VECTOR_OPS[{width}].intrinsics()"]
+        for source in (activation(), kernel(width)):
+            parts += ["", "", re.sub(r"\b(" + "|".join(OPS) + r")\(", rf"\g<1>{width}(", source)]
+        kernels.append(f"{width}: conv_c{width}")
+    parts += ["", "", f"KERNELS = {{{', '.join(kernels)}}}", ""]
+    return "\n".join(parts)
