@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+import tilewise
 from tilewise.cli import main
 
 FAST = ["--min-time", "0", "--min-runs", "1", "--warmup", "0"]  # warm-up still 0.5 s
@@ -53,10 +54,19 @@ def test_bad_thread_count_is_rejected_by_the_parser(capsys):
     assert "must be a positive integer" in capsys.readouterr().err
 
 
-def test_profile_lists_every_layer_with_algorithm(capsys):
-    assert main(["profile", "alexnet", "--repeat", "1"]) == 0
-    text = capsys.readouterr().out
-    assert "conv1" in text and "im2col-gemm" in text and "GFLOP/s overall" in text
+def test_profile_lists_every_layer_with_layout_and_algorithm(capsys):
+    assert main(["profile", "alexnet", "--repeat", "1", "--threads", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    model = tilewise.compile(tilewise.zoo.get("alexnet"), threads=2)
+    views = ("Flatten", "Dropout", "_copy", "Reshape")  # no work: not timed, not listed
+    for layer in [row for row in model.layers() if row["op"] not in views]:
+        (line,) = [t for t in lines if t.split()[:1] == [layer["name"]]]
+        assert layer["layout"] in line.split() and layer["op"] in line.split()
+        if layer["algorithm"]:
+            assert layer["algorithm"] in line.split()
+    reorders = sum(layer["op"] == "Reorder" for layer in model.layers())
+    assert any(t.startswith(f"{reorders} reorder(s)") for t in lines)
+    assert "GFLOP/s overall" in lines[-1]
 
 
 def test_bench_and_profile_a_checkpoint(capsys):

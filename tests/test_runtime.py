@@ -4,7 +4,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from graphs import uniform
+from graphs import single_op, uniform
 from reference import relative_error
 
 import tilewise
@@ -98,3 +98,32 @@ def test_split_matrix_products_are_exact(a_shape, b_shape, numba_blas, monkeypat
     out = np.empty(expected.shape, np.float32)
     gemm.matmul(a, b, out=out)
     assert relative_error(out, expected) <= 1e-6
+
+
+def test_first_call_says_when_it_compiles_kernels(monkeypatch, caplog, rng):
+    from tilewise.runtime import model as model_module
+
+    g = single_op("Activation", (1, 3, 4, 4), rng, act_type="relu")
+    x = uniform(rng, (1, 3, 4, 4))
+    monkeypatch.setattr(model_module, "uncached_kernels", lambda: ["activation.act_only"])
+    with caplog.at_level("INFO", logger="tilewise"):
+        tilewise.compile(g)(x)
+    assert "compiling 1 kernels (first run only; cached on disk afterwards)" in caplog.text
+    assert "kernels compiled in" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(model_module, "uncached_kernels", lambda: [])
+    with caplog.at_level("INFO", logger="tilewise"):
+        model = tilewise.compile(g)
+        model(x)
+        model(x)
+    assert [r.message for r in caplog.records if r.name == "tilewise"] == []
+
+
+def test_the_cache_check_sees_every_kernel_module(monkeypatch):
+    from tilewise.runtime import first_use
+
+    monkeypatch.setattr(first_use.os.path, "exists", lambda path: False)  # an empty cache
+    missing = set(first_use.uncached_kernels())
+    expected = {"nchwc_generated.conv_c16", "blocked.to_blocked", "winograd_generated.input_f4",
+                "pool.max_pool", "im2col.im2col"}  # fmt: skip
+    assert expected <= missing

@@ -45,11 +45,14 @@ def run(args: argparse.Namespace) -> int:
     model(x)
     layers = model.profile(x, repeat=args.repeat)
     total = sum(r["seconds"] for r in layers)
-    rows = [[r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["algorithm"],
-             r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total, _phases(r["phases"]),
-             r["reason"]] for r in layers]  # fmt: skip
-    headers = ["layer", "op", "output", "algorithm", "ms", "GFLOP/s", "%", "phases ms", "reason"]
-    print(format_table(headers, rows, left={0, 1, 3, 7, 8}))
+    rows = [[r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["layout"],
+             r["algorithm"], r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total,
+             _phases(r["phases"]), r["reason"]] for r in layers]  # fmt: skip
+    headers = ["layer", "op", "output", "layout", "algorithm", "ms", "GFLOP/s", "%", "phases ms",
+               "reason"]  # fmt: skip
+    print(format_table(headers, rows, left={0, 1, 3, 4, 8, 9}))
+    reorders = [r for r in layers if r["op"] == "Reorder"]
+    print(f"{len(reorders)} reorder(s), {sum(r['seconds'] for r in reorders) * 1e3:.2f} ms")
     print(
         f"{network} batch {args.batch_size}, {model.threads} threads: {total * 1e3:.2f} ms, "
         f"{model.flops / total / 1e9:.1f} GFLOP/s overall"

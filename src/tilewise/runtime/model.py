@@ -11,6 +11,7 @@ import numpy as np
 from tilewise.conv.profile import PhaseProfile
 from tilewise.errors import InputError
 from tilewise.operators.base import Operator
+from tilewise.runtime.first_use import SLOW_STEP_SECONDS, log, uncached_kernels
 from tilewise.runtime.threads import set_threads
 
 
@@ -53,6 +54,7 @@ class CompiledModel:
         self._work = [s for s in steps if not s.operator.alias]
         self._args = [[views.get(n) for n in s.inputs] for s in self._work]
         self._outs = [views[s.output] for s in self._work]
+        self._ran = False  # the first call may compile kernels: it reports them
         self._input_slots = [
             (i, j) for i, args in enumerate(self._args) for j, a in enumerate(args) if a is None
         ]
@@ -82,10 +84,32 @@ class CompiledModel:
         set_threads(self.threads)
         self._bind(x)
         scratch = self._scratch
-        for step, args, out in zip(self._work, self._args, self._outs, strict=True):
-            step.operator.run(args, out, scratch)
+        if not self._ran:
+            self._first_run(scratch)
+        else:
+            for step, args, out in zip(self._work, self._args, self._outs, strict=True):
+                step.operator.run(args, out, scratch)
         result = self._views.get(self.output_name)
         return (x if result is None else result).reshape(self.output_shape).copy()
+
+    def _first_run(self, scratch: np.ndarray) -> None:
+        """Run once, telling the log which steps compiled kernels when some were not cached."""
+        missing = uncached_kernels()
+        if missing:
+            log.info("compiling %d kernels (first run only; cached on disk afterwards)",
+                     len(missing))  # fmt: skip
+        started = time.perf_counter()
+        total = len(self._work)
+        for i, (step, args, out) in enumerate(zip(self._work, self._args, self._outs,
+                                                  strict=True)):  # fmt: skip
+            start = time.perf_counter()
+            step.operator.run(args, out, scratch)
+            took = time.perf_counter() - start
+            if missing and took > SLOW_STEP_SECONDS:
+                log.info("  [%d/%d] %s (%s): %.1f s", i + 1, total, step.name, step.op, took)
+        if missing:
+            log.info("kernels compiled in %.1f s", time.perf_counter() - started)
+        self._ran = True
 
     def profile(self, x: np.ndarray, repeat: int = 3) -> list[dict]:
         """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s, and
@@ -119,10 +143,16 @@ class CompiledModel:
             "name": step.name,
             "op": step.op,
             "output_shape": self.shapes[step.output],
+            "layout": self.layout_of(step.output),
             "algorithm": step.operator.algorithm,
             "reason": step.operator.reason,
             "flops": step.operator.flops,
         }
+
+    def layout_of(self, value: str) -> str:
+        """'nchwc16' (or 8, 4) for a channel-blocked value, else 'nchw'."""
+        array = self._views.get(value)
+        return f"nchwc{array.shape[-1]}" if array is not None and array.ndim == 5 else "nchw"
 
     def layers(self) -> list[dict]:
         """Every step with its algorithm and the reason it was chosen."""
