@@ -18,10 +18,16 @@ HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS}
 FLOAT = 1  # onnx.TensorProto.FLOAT
 
 
-def _attribute_problem(node, attrs: dict, used: set[str]) -> str | None:
+def _attribute_problem(node, attrs: dict, used: set[str], consts: dict) -> str | None:
     """Attribute values tilewise cannot run, found without any shapes; `used` names every
     value something reads (an unread Dropout mask or MaxPool index output is fine)."""
     op = node.op_type
+    if op == "Dropout" and len(node.input) > 2 and node.input[2]:  # opset 12+: an input
+        training = consts.get(node.input[2])
+        if training is None:
+            return "training_mode from a graph input (inference runs Dropout as identity)"
+        if bool(training):
+            return "training_mode=True (inference runs Dropout as identity)"
     outputs = [node.output[0]] + [o for o in node.output[1:] if o in used]
     if op in ("Conv", "MaxPool", "AveragePool"):
         rank = len(attrs.get("kernel_shape", attrs.get("strides", [0, 0])))
@@ -106,7 +112,7 @@ class OnnxModel:
             label = node.name or node.output[0]
             if node.op_type not in HANDLERS:
                 problems.append((node.op_type, label))
-            elif (problem := _attribute_problem(node, attrs, used)) is not None:
+            elif (problem := _attribute_problem(node, attrs, used, self.consts)) is not None:
                 problems.append((f"{node.op_type} with {problem}", label))
         if problems:
             raise UnsupportedOpError(problems, source=self.path)
