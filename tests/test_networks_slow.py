@@ -5,6 +5,7 @@ Slow (several minutes on 2 cores): run with `python -m pytest -m slow`.
 
 import numpy as np
 import pytest
+from accuracy import model_limit
 from graphs import uniform
 from reference import execute, relative_error
 from test_zoo import BENCHMARK, _logits, _randomise_batchnorm
@@ -14,7 +15,7 @@ import tilewise
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("algo", ["gemm", "auto", "winograd-f6", "fft16"])
+@pytest.mark.parametrize("algo", ["gemm", "auto", "winograd-f6", "fft16", "nchwc-direct"])
 @pytest.mark.parametrize("name", BENCHMARK)
 def test_network_at_batch_4(name, algo):
     rng = np.random.default_rng(11)
@@ -23,5 +24,5 @@ def test_network_at_batch_4(name, algo):
     graph = _logits(graph)
     x = uniform(rng, (4, *graph.input_shape))
     expected = execute(graph, x)
-    limit = 1e-3 if algo == "winograd-f6" else 1e-4
-    assert relative_error(tilewise.compile(graph, batch_size=4, algo=algo)(x), expected) <= limit
+    model = tilewise.compile(graph, batch_size=4, algo=algo)
+    assert relative_error(model(x), expected) <= model_limit(model)

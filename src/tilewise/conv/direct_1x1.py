@@ -6,6 +6,10 @@ from tilewise.conv.algorithm import ConvAlgorithm
 from tilewise.conv.gemm import GemmConvolution, gemm_estimate
 from tilewise.ir.ops import asymmetric
 
+# max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
+# measured worst 3.8e-7 (inception-bn's 1x1 layers), limit with a 2.5x margin
+ERROR_LIMIT = 1e-6
+
 
 def why_not(attrs: dict, in_shape: tuple) -> str | None:
     if attrs["kernel"] != (1, 1):
@@ -23,5 +27,5 @@ DIRECT_1X1 = ConvAlgorithm(
     why_not=why_not,
     estimate=lambda attrs, i, o, threads: gemm_estimate(attrs, i, o, threads, copies=False),
     create=lambda *args: GemmConvolution(*args, direct=True),
-    error_limit=2e-6,
+    error_limit=ERROR_LIMIT,
 )

@@ -124,5 +124,7 @@ def fft(size: int, error_limit: float) -> ConvAlgorithm:
     )
 
 
-FFT8 = fft(8, error_limit=2e-6)
-FFT16 = fft(16, error_limit=2e-6)
+# max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
+# measured worst 2.4e-7 (fft8) and 3.0e-7 (fft16), limits with a 2.5x margin
+FFT8 = fft(8, error_limit=6e-7)
+FFT16 = fft(16, error_limit=8e-7)

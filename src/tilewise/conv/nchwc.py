@@ -23,6 +23,9 @@ from tilewise.kernels.nchwc_generated import BLOCKING, GEOMETRY, KERNELS
 
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
 MIN_JOBS = 16  # parallel jobs per call: Numba's static split then stays balanced
+# max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
+# measured worst 1.4e-6 (inception-v3's 5x5 layer), limit with a 2.5x margin
+ERROR_LIMIT = 3.5e-6
 EFFICIENCY = 1.1  # of gemm_flops_per_thread: 140-160 GFLOP/s on 2 AVX-512 threads, ResNet-50
 REORDER_SECONDS = 2e-9  # per element per thread, NCHW <-> NCHWc (1.2-2.3e-9 measured)
 
@@ -171,6 +174,6 @@ NCHWC_DIRECT = ConvAlgorithm(
     why_not=why_not,
     estimate=estimate,
     create=BlockedConvolution,
-    error_limit=2e-6,
+    error_limit=ERROR_LIMIT,
     blocked=True,
 )

@@ -109,6 +109,8 @@ def winograd(m: int, error_limit: float) -> ConvAlgorithm:
     )
 
 
-WINOGRAD_F2 = winograd(2, error_limit=2e-6)
-WINOGRAD_F4 = winograd(4, error_limit=5e-5)
-WINOGRAD_F6 = winograd(6, error_limit=1e-4)
+# max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
+# measured worst 4.2e-7 (F2), 7.6e-6 (F4, vgg conv1_2), 1.4e-5 (F6, vgg conv2_1); 2.5x margin
+WINOGRAD_F2 = winograd(2, error_limit=1e-6)
+WINOGRAD_F4 = winograd(4, error_limit=2e-5)
+WINOGRAD_F6 = winograd(6, error_limit=3.5e-5)
