@@ -88,7 +88,7 @@ def test_forced_algorithm_runs_or_falls_back(algo, rng):
     assert relative_error(model(x), expected) <= ALGORITHMS[layer["algorithm"]].error_limit
 
 
-def test_tune_measures_once_then_reuses_the_file(tmp_path, rng):
+def test_tune_measures_once_then_reuses_the_file(tmp_path, rng, monkeypatch):
     path = tmp_path / "tuning.json"
     g = single_op("Convolution", (1, 16, 20, 20), rng, {"weight": uniform(rng, (16, 16, 3, 3))},
                   kernel=(3, 3), pad=(1, 1), num_filter=16, no_bias=True)  # fmt: skip
@@ -100,11 +100,18 @@ def test_tune_measures_once_then_reuses_the_file(tmp_path, rng):
     assert "tuned" in first.layers()[0]["reason"]
     key = json.loads(next(iter(records)))
     assert key[1:3] == [first.threads, "float32"] and key[-1] == 1
-    # a doctored record is obeyed: proof that the second compile reads instead of measuring
-    record["best"] = "fft16"
+    # a doctored record is obeyed, and nothing is timed: the second compile only reads
+    slowest = max(record["seconds"], key=record["seconds"].get)
+    record["best"] = slowest
     path.write_text(json.dumps(records))
+
+    def no_timing(*args, **kwargs):
+        raise AssertionError("the second compile measured again")
+
+    monkeypatch.setattr("tilewise.plan.tuning._time", no_timing)
     second = tilewise.compile(g, algo="tune", tuning_file=str(path))
-    assert second.layers()[0]["algorithm"] == "fft16"
+    assert slowest != first.layers()[0]["algorithm"]
+    assert [r["algorithm"] for r in second.layers() if r["op"] == "Convolution"] == [slowest]
 
 
 def test_tune_rejects_algorithms_over_the_tolerance(tmp_path, rng):
