@@ -104,3 +104,17 @@ def test_constant_training_mode(training, runs):
     else:
         with pytest.raises(UnsupportedOpError, match=r"Dropout with training_mode=True \(infer"):
             OnnxModel(model)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("test_constant", "the graph has no input"),
+    ("test_reduce_max_empty_set", "has zero elements"),
+])  # fmt: skip
+def test_excluded_cases_fail_with_tilewise_errors(name, message):
+    from tilewise.errors import TilewiseError
+
+    (case,) = [c for c in load_model_tests(kind="node") if c.name == name]
+    rep = TilewiseBackend.prepare(case.model)
+    inputs = list(case.data_sets[0][0]) if case.data_sets else []
+    with pytest.raises(TilewiseError, match=message):
+        rep.run(inputs)

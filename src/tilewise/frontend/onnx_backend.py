@@ -12,7 +12,7 @@ import onnx
 from onnx import numpy_helper
 from onnx.backend.base import Backend, BackendRep
 
-from tilewise.errors import InputError
+from tilewise.errors import InputError, TilewiseError
 from tilewise.frontend.onnx_import import OnnxModel
 from tilewise.runtime.compiler import compile_graph
 
@@ -30,9 +30,15 @@ class TilewiseRep(BackendRep):
         elif isinstance(inputs, np.ndarray):
             inputs = [inputs]
         inputs = list(inputs)
+        if not self.inputs:
+            raise TilewiseError(f"{self.model.graph.name}: the graph has no input (a constant "
+                                "graph); tilewise runs models with one float32 input")  # fmt: skip
         if len(inputs) != len(self.inputs):
             raise InputError(f"the model has inputs {self.inputs}, got {len(inputs)} arrays")
         data = np.asarray(inputs[0])
+        if data.size == 0:
+            raise InputError(f"input '{self.inputs[0]}' has zero elements (shape {data.shape}); "
+                             "tilewise does not run zero-size tensors")  # fmt: skip
         if data.dtype != np.float32 or data.ndim == 0:
             raise InputError(f"input '{self.inputs[0]}' must be float32 with a batch "
                              f"dimension, got {data.dtype} of shape {data.shape}")  # fmt: skip
