@@ -59,6 +59,8 @@ def ort_session(attrs, weight, in_shape, threads):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # in one process with tilewise: ORT's idle threads must not spin against Numba's
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
