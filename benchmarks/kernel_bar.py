@@ -10,10 +10,9 @@ intra_op_num_threads = threads. Batch 1, blocked input and output (as inside a n
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
-from blocked_layers import ort_session
+from blocked_layers import best_time, ort_session
 from threadpoolctl import threadpool_limits
 
 import tilewise
@@ -28,20 +27,10 @@ from tilewise.kernels.blocked import to_blocked
 LAYERS = [(256, 64, 56, 1, 0), (1024, 256, 14, 1, 0), (256, 256, 14, 3, 1), (64, 64, 56, 3, 1)]
 
 
-def best(run, repeats: int = 5) -> float:
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def sgemm_rate(threads: int) -> float:
     a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
     with threadpool_limits(threads, user_api="blas"):
-        return 2 * 1024**3 / best(lambda: a @ a) / 1e9
+        return 2 * 1024**3 / best_time(lambda: a @ a, 5) / 1e9
 
 
 def contenders(layer, threads: int):
@@ -84,7 +73,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, run in runs.items():
                     tilewise.set_threads(threads)
-                    rates[name].append(flops / best(run, 3) / 1e9)
+                    rates[name].append(flops / best_time(run, 3) / 1e9)
             median = {name: float(np.median(r)) for name, r in rates.items()}
             channels, filters, size, k, _ = layer
             cells = [f"{name} {rate:6.1f} GFLOP/s ({100 * rate / peak:3.0f}% of sgemm)"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 from tilewise.ir.batchnorm import batchnorm_scale_shift
-from tilewise.ir.ops import pool_geometry
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.blocked import (
     from_blocked,
@@ -16,6 +15,7 @@ from tilewise.kernels.blocked import (
     to_blocked,
 )
 from tilewise.operators.base import Operator
+from tilewise.operators.pool import Pooling
 
 
 class ToBlocked(Operator):
@@ -60,16 +60,10 @@ class BlockedScaleShift(Operator):
                             self.act)  # fmt: skip
 
 
-class BlockedPooling(Operator):
-    algorithm = "nchwc"
+class BlockedPooling(Pooling):
+    """The same windows as the NCHW operator (its geometry), over blocked arrays."""
 
-    def __init__(self, attrs: dict, in_shape: tuple) -> None:
-        kernel, stride, pad, out_hw = pool_geometry(attrs, in_shape)
-        self.geometry = (*kernel, *stride, *pad)
-        self.is_max = attrs["pool_type"] == "max"
-        self.count_include_pad = attrs["count_include_pad"]
-        unpadded = pad == (0, 0) and tuple(attrs["pad_end"] or (0, 0)) == (0, 0)
-        self.whole_plane = out_hw == (1, 1) and kernel == tuple(in_shape[2:]) and unpadded
+    algorithm = "nchwc"
 
     def run(self, inputs, out, scratch):
         if self.whole_plane:
