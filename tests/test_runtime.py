@@ -106,9 +106,11 @@ def test_first_call_says_when_it_compiles_kernels(monkeypatch, caplog, rng):
     g = single_op("Activation", (1, 3, 4, 4), rng, act_type="relu")
     x = uniform(rng, (1, 3, 4, 4))
     monkeypatch.setattr(model_module, "uncached_kernels", lambda: ["activation.act_only"])
+    monkeypatch.setattr(model_module, "SLOW_STEP_SECONDS", 0.0)  # every step looks slow
     with caplog.at_level("INFO", logger="tilewise"):
         tilewise.compile(g)(x)
-    assert "compiling 1 kernels (first run only; cached on disk afterwards)" in caplog.text
+    assert "compiling kernels (first run only; cached on disk afterwards)" in caplog.text
+    assert "[1/1] layer (Activation)" in caplog.text
     assert "kernels compiled in" in caplog.text
     caplog.clear()
     monkeypatch.setattr(model_module, "uncached_kernels", lambda: [])

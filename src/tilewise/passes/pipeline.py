@@ -29,7 +29,7 @@ def run_passes(graph: Graph, passes: Sequence[Pass] = DEFAULT_PASSES, batch_size
     graph = graph.copy()
     for rewrite in passes:
         changed = rewrite(graph)
-        log.info("%s: %d rewrite(s)", rewrite.__name__, changed)
+        log.debug("%s: %d rewrite(s)", rewrite.__name__, changed)
         if changed:
             infer_shapes(graph, batch_size)
     return graph

@@ -93,21 +93,22 @@ class CompiledModel:
         return (x if result is None else result).reshape(self.output_shape).copy()
 
     def _first_run(self, scratch: np.ndarray) -> None:
-        """Run once, telling the log which steps compiled kernels when some were not cached."""
-        missing = uncached_kernels()
-        if missing:
-            log.info("compiling %d kernels (first run only; cached on disk afterwards)",
-                     len(missing))  # fmt: skip
+        """Run once; steps slow enough to have compiled kernels are logged, but only when some
+        kernel was not in the disk cache (the first run of an install)."""
         started = time.perf_counter()
-        total = len(self._work)
+        total, compiling = len(self._work), None
         for i, (step, args, out) in enumerate(zip(self._work, self._args, self._outs,
                                                   strict=True)):  # fmt: skip
             start = time.perf_counter()
             step.operator.run(args, out, scratch)
             took = time.perf_counter() - start
-            if missing and took > SLOW_STEP_SECONDS:
+            if took > SLOW_STEP_SECONDS and compiling is None:
+                compiling = bool(uncached_kernels())
+                if compiling:
+                    log.info("compiling kernels (first run only; cached on disk afterwards)")
+            if compiling and took > SLOW_STEP_SECONDS:
                 log.info("  [%d/%d] %s (%s): %.1f s", i + 1, total, step.name, step.op, took)
-        if missing:
+        if compiling:
             log.info("kernels compiled in %.1f s", time.perf_counter() - started)
         self._ran = True
 
