@@ -59,11 +59,13 @@ def kernel(width: int) -> str:
             f"{body}iw{j} = (q{j} - oh * OW) * sw - pw",
             f"{body}o{j} = xb + n{j} * xs0 + ih{j} * xs2 + iw{j} * xs3",
         ]
-    inside = " and ".join(
-        f"ih{j} >= 0 and ih{j} + span_h < H and iw{j} >= 0 and iw{j} + span_w < W"
+    # `&` on comparisons, not `and`: no short-circuit branches, a much smaller function to
+    # compile (the same goes for the edge checks below)
+    inside = " & ".join(
+        f"(ih{j} >= 0) & (ih{j} + span_h < H) & (iw{j} >= 0) & (iw{j} + span_w < W)"
         for j in range(rw)
     )
-    lines.append(f"{body}interior = count == {rw} and {inside}")
+    lines.append(f"{body}interior = (count == {rw}) & {inside}")
     for r in range(rk):
         for j in range(rw):
             lines.append(f"{body}a{r}_{j} = load(bias, (kg * {rk} + {r}) * {width})")
@@ -90,9 +92,9 @@ def kernel(width: int) -> str:
         lines += [
             f"{inner}y{j} = ih{j} + kh * dh",
             f"{inner}x{j} = iw{j} + kw * dw",
-            f"{inner}v{j} = {j} < count and y{j} >= 0 and y{j} < H and x{j} >= 0 and x{j} < W",
-            f"{inner}t{j} = o{j} + t if v{j} else 0",
-            f"{inner}s{j} = xs4 if v{j} else 0",
+            f"{inner}v{j} = ({j} < count) & (y{j} >= 0) & (y{j} < H) & (x{j} >= 0) & (x{j} < W)",
+            f"{inner}t{j} = (o{j} + t) * v{j}",
+            f"{inner}s{j} = xs4 * v{j}",
         ]
     lines += [f"{inner}for ci in range(cin):"]
     lines += _products(inner + "    ", rk, rw, width, checked=True)

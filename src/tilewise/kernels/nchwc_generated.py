@@ -164,31 +164,31 @@ def conv_c16_job(x, w, bias, y, res, g, job):
         iw5 = (q5 - oh * OW) * sw - pw
         o5 = xb + n5 * xs0 + ih5 * xs2 + iw5 * xs3
         interior = (
-            count == 6
-            and ih0 >= 0
-            and ih0 + span_h < H
-            and iw0 >= 0
-            and iw0 + span_w < W
-            and ih1 >= 0
-            and ih1 + span_h < H
-            and iw1 >= 0
-            and iw1 + span_w < W
-            and ih2 >= 0
-            and ih2 + span_h < H
-            and iw2 >= 0
-            and iw2 + span_w < W
-            and ih3 >= 0
-            and ih3 + span_h < H
-            and iw3 >= 0
-            and iw3 + span_w < W
-            and ih4 >= 0
-            and ih4 + span_h < H
-            and iw4 >= 0
-            and iw4 + span_w < W
-            and ih5 >= 0
-            and ih5 + span_h < H
-            and iw5 >= 0
-            and iw5 + span_w < W
+            (count == 6)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
+            & (ih3 >= 0)
+            & (ih3 + span_h < H)
+            & (iw3 >= 0)
+            & (iw3 + span_w < W)
+            & (ih4 >= 0)
+            & (ih4 + span_h < H)
+            & (iw4 >= 0)
+            & (iw4 + span_w < W)
+            & (ih5 >= 0)
+            & (ih5 + span_h < H)
+            & (iw5 >= 0)
+            & (iw5 + span_w < W)
         )
         a0_0 = load16(bias, (kg * 4 + 0) * 16)
         a0_1 = load16(bias, (kg * 4 + 0) * 16)
@@ -270,34 +270,34 @@ def conv_c16_job(x, w, bias, y, res, g, job):
                         t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
                         y0 = ih0 + kh * dh
                         x0 = iw0 + kw * dw
-                        v0 = 0 < count and y0 >= 0 and y0 < H and x0 >= 0 and x0 < W
-                        t0 = o0 + t if v0 else 0
-                        s0 = xs4 if v0 else 0
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
                         y1 = ih1 + kh * dh
                         x1 = iw1 + kw * dw
-                        v1 = 1 < count and y1 >= 0 and y1 < H and x1 >= 0 and x1 < W
-                        t1 = o1 + t if v1 else 0
-                        s1 = xs4 if v1 else 0
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
                         y2 = ih2 + kh * dh
                         x2 = iw2 + kw * dw
-                        v2 = 2 < count and y2 >= 0 and y2 < H and x2 >= 0 and x2 < W
-                        t2 = o2 + t if v2 else 0
-                        s2 = xs4 if v2 else 0
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
                         y3 = ih3 + kh * dh
                         x3 = iw3 + kw * dw
-                        v3 = 3 < count and y3 >= 0 and y3 < H and x3 >= 0 and x3 < W
-                        t3 = o3 + t if v3 else 0
-                        s3 = xs4 if v3 else 0
+                        v3 = (3 < count) & (y3 >= 0) & (y3 < H) & (x3 >= 0) & (x3 < W)
+                        t3 = (o3 + t) * v3
+                        s3 = xs4 * v3
                         y4 = ih4 + kh * dh
                         x4 = iw4 + kw * dw
-                        v4 = 4 < count and y4 >= 0 and y4 < H and x4 >= 0 and x4 < W
-                        t4 = o4 + t if v4 else 0
-                        s4 = xs4 if v4 else 0
+                        v4 = (4 < count) & (y4 >= 0) & (y4 < H) & (x4 >= 0) & (x4 < W)
+                        t4 = (o4 + t) * v4
+                        s4 = xs4 * v4
                         y5 = ih5 + kh * dh
                         x5 = iw5 + kw * dw
-                        v5 = 5 < count and y5 >= 0 and y5 < H and x5 >= 0 and x5 < W
-                        t5 = o5 + t if v5 else 0
-                        s5 = xs4 if v5 else 0
+                        v5 = (5 < count) & (y5 >= 0) & (y5 < H) & (x5 >= 0) & (x5 < W)
+                        t5 = (o5 + t) * v5
+                        s5 = xs4 * v5
                         for ci in range(cin):
                             b0 = broadcast_if16(x, t0 + ci * s0, v0)
                             b1 = broadcast_if16(x, t1 + ci * s1, v1)
@@ -486,19 +486,19 @@ def conv_c8_job(x, w, bias, y, res, g, job):
         iw2 = (q2 - oh * OW) * sw - pw
         o2 = xb + n2 * xs0 + ih2 * xs2 + iw2 * xs3
         interior = (
-            count == 3
-            and ih0 >= 0
-            and ih0 + span_h < H
-            and iw0 >= 0
-            and iw0 + span_w < W
-            and ih1 >= 0
-            and ih1 + span_h < H
-            and iw1 >= 0
-            and iw1 + span_w < W
-            and ih2 >= 0
-            and ih2 + span_h < H
-            and iw2 >= 0
-            and iw2 + span_w < W
+            (count == 3)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
         )
         a0_0 = load8(bias, (kg * 4 + 0) * 8)
         a0_1 = load8(bias, (kg * 4 + 0) * 8)
@@ -550,19 +550,19 @@ def conv_c8_job(x, w, bias, y, res, g, job):
                         t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
                         y0 = ih0 + kh * dh
                         x0 = iw0 + kw * dw
-                        v0 = 0 < count and y0 >= 0 and y0 < H and x0 >= 0 and x0 < W
-                        t0 = o0 + t if v0 else 0
-                        s0 = xs4 if v0 else 0
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
                         y1 = ih1 + kh * dh
                         x1 = iw1 + kw * dw
-                        v1 = 1 < count and y1 >= 0 and y1 < H and x1 >= 0 and x1 < W
-                        t1 = o1 + t if v1 else 0
-                        s1 = xs4 if v1 else 0
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
                         y2 = ih2 + kh * dh
                         x2 = iw2 + kw * dw
-                        v2 = 2 < count and y2 >= 0 and y2 < H and x2 >= 0 and x2 < W
-                        t2 = o2 + t if v2 else 0
-                        s2 = xs4 if v2 else 0
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
                         for ci in range(cin):
                             b0 = broadcast_if8(x, t0 + ci * s0, v0)
                             b1 = broadcast_if8(x, t1 + ci * s1, v1)
@@ -736,31 +736,31 @@ def conv_c4_job(x, w, bias, y, res, g, job):
         iw5 = (q5 - oh * OW) * sw - pw
         o5 = xb + n5 * xs0 + ih5 * xs2 + iw5 * xs3
         interior = (
-            count == 6
-            and ih0 >= 0
-            and ih0 + span_h < H
-            and iw0 >= 0
-            and iw0 + span_w < W
-            and ih1 >= 0
-            and ih1 + span_h < H
-            and iw1 >= 0
-            and iw1 + span_w < W
-            and ih2 >= 0
-            and ih2 + span_h < H
-            and iw2 >= 0
-            and iw2 + span_w < W
-            and ih3 >= 0
-            and ih3 + span_h < H
-            and iw3 >= 0
-            and iw3 + span_w < W
-            and ih4 >= 0
-            and ih4 + span_h < H
-            and iw4 >= 0
-            and iw4 + span_w < W
-            and ih5 >= 0
-            and ih5 + span_h < H
-            and iw5 >= 0
-            and iw5 + span_w < W
+            (count == 6)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
+            & (ih3 >= 0)
+            & (ih3 + span_h < H)
+            & (iw3 >= 0)
+            & (iw3 + span_w < W)
+            & (ih4 >= 0)
+            & (ih4 + span_h < H)
+            & (iw4 >= 0)
+            & (iw4 + span_w < W)
+            & (ih5 >= 0)
+            & (ih5 + span_h < H)
+            & (iw5 >= 0)
+            & (iw5 + span_w < W)
         )
         a0_0 = load4(bias, (kg * 4 + 0) * 4)
         a0_1 = load4(bias, (kg * 4 + 0) * 4)
@@ -842,34 +842,34 @@ def conv_c4_job(x, w, bias, y, res, g, job):
                         t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
                         y0 = ih0 + kh * dh
                         x0 = iw0 + kw * dw
-                        v0 = 0 < count and y0 >= 0 and y0 < H and x0 >= 0 and x0 < W
-                        t0 = o0 + t if v0 else 0
-                        s0 = xs4 if v0 else 0
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
                         y1 = ih1 + kh * dh
                         x1 = iw1 + kw * dw
-                        v1 = 1 < count and y1 >= 0 and y1 < H and x1 >= 0 and x1 < W
-                        t1 = o1 + t if v1 else 0
-                        s1 = xs4 if v1 else 0
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
                         y2 = ih2 + kh * dh
                         x2 = iw2 + kw * dw
-                        v2 = 2 < count and y2 >= 0 and y2 < H and x2 >= 0 and x2 < W
-                        t2 = o2 + t if v2 else 0
-                        s2 = xs4 if v2 else 0
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
                         y3 = ih3 + kh * dh
                         x3 = iw3 + kw * dw
-                        v3 = 3 < count and y3 >= 0 and y3 < H and x3 >= 0 and x3 < W
-                        t3 = o3 + t if v3 else 0
-                        s3 = xs4 if v3 else 0
+                        v3 = (3 < count) & (y3 >= 0) & (y3 < H) & (x3 >= 0) & (x3 < W)
+                        t3 = (o3 + t) * v3
+                        s3 = xs4 * v3
                         y4 = ih4 + kh * dh
                         x4 = iw4 + kw * dw
-                        v4 = 4 < count and y4 >= 0 and y4 < H and x4 >= 0 and x4 < W
-                        t4 = o4 + t if v4 else 0
-                        s4 = xs4 if v4 else 0
+                        v4 = (4 < count) & (y4 >= 0) & (y4 < H) & (x4 >= 0) & (x4 < W)
+                        t4 = (o4 + t) * v4
+                        s4 = xs4 * v4
                         y5 = ih5 + kh * dh
                         x5 = iw5 + kw * dw
-                        v5 = 5 < count and y5 >= 0 and y5 < H and x5 >= 0 and x5 < W
-                        t5 = o5 + t if v5 else 0
-                        s5 = xs4 if v5 else 0
+                        v5 = (5 < count) & (y5 >= 0) & (y5 < H) & (x5 >= 0) & (x5 < W)
+                        t5 = (o5 + t) * v5
+                        s5 = xs4 * v5
                         for ci in range(cin):
                             b0 = broadcast_if4(x, t0 + ci * s0, v0)
                             b1 = broadcast_if4(x, t1 + ci * s1, v1)
