@@ -36,9 +36,6 @@ class TilewiseRep(BackendRep):
         if len(inputs) != len(self.inputs):
             raise InputError(f"the model has inputs {self.inputs}, got {len(inputs)} arrays")
         data = np.asarray(inputs[0])
-        if data.size == 0:
-            raise InputError(f"input '{self.inputs[0]}' has zero elements (shape {data.shape}); "
-                             "tilewise does not run zero-size tensors")  # fmt: skip
         if data.dtype != np.float32 or data.ndim == 0:
             raise InputError(f"input '{self.inputs[0]}' must be float32 with a batch "
                              f"dimension, got {data.dtype} of shape {data.shape}")  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tilewise.conv.algorithm import ConvAlgorithm
+from tilewise.errors import TilewiseError
 from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph, Node
 from tilewise.ir.ops_tensor import reduced_axes
@@ -60,7 +61,14 @@ def _leaky_relu(c: BuildContext) -> Operator:
 
 
 def _reduce(kind: str) -> Callable[[BuildContext], Operator]:
-    return lambda c: tensor.Reduce(kind, reduced_axes(c.attrs, c.in_shape), c.attrs["keepdims"])
+    def build(c: BuildContext) -> Operator:
+        axes = reduced_axes(c.attrs, c.in_shape)
+        if kind == "max" and any(c.in_shape[a] == 0 for a in axes):
+            raise TilewiseError(f"node '{c.node.name}' (max): reducing axes {axes} of shape "
+                                f"{c.in_shape}, which are empty: a maximum of nothing")  # fmt: skip
+        return tensor.Reduce(kind, axes, c.attrs["keepdims"])
+
+    return build
 
 
 def _binary(op: str) -> Callable[[BuildContext], Operator]:
