@@ -147,3 +147,58 @@ def test_blocked_pooling_matches_nchw_pooling(rng):
         assert [s["op"] for s in model.layers()] == ["Convolution", "Pooling", "Reorder"]
         x = uniform(rng, (2, 20, 11, 11))
         assert relative_error(model(x), execute(g, x)) <= 1e-5
+
+
+@pytest.mark.parametrize("block", [8, 16])
+@pytest.mark.parametrize(
+    "batch, channels, size, kernel, stride, pad, dilate, act",
+    [
+        (1, 24, 14, 3, 1, 1, 1, "relu6"),
+        (7, 40, 15, 5, 2, 2, 1, "hard_swish"),  # odd channels: a padded last block
+        (2, 16, 9, 3, 2, 0, 1, None),
+        (1, 32, 12, 3, 1, 2, 2, "sigmoid"),  # dilated
+    ],
+)  # fmt: skip
+def test_blocked_depthwise(batch, channels, size, kernel, stride, pad, dilate, act, block, rng):
+    from reference import activation
+
+    from tilewise.conv.nchwc_depthwise import BlockedDepthwise
+
+    attrs = resolve(CONVOLUTION.attrs, {"kernel": (kernel, kernel), "stride": (stride, stride),
+                                        "pad": (pad, pad), "dilate": (dilate, dilate),
+                                        "num_filter": channels, "num_group": channels,
+                                        "act": act})  # fmt: skip
+    in_shape = (batch, channels, size, size)
+    out_shape = (batch, channels, *conv_output_hw(attrs, size, size))
+    x, b = uniform(rng, in_shape), uniform(rng, (channels,))
+    w = uniform(rng, (channels, 1, kernel, kernel))
+    expected = conv2d(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64),
+                      (stride, stride), (pad, pad), (dilate, dilate), channels)  # fmt: skip
+    expected = expected if act is None else activation(expected, act)
+    conv = BlockedDepthwise(attrs, w, b, in_shape, out_shape, block=block)
+    out = np.empty(out_shape, np.float32)
+    conv.run(x, out, np.empty(max(conv.scratch, 1), np.float32))
+    assert relative_error(out, expected) <= LIMIT
+
+
+def test_depthwise_separable_network_stays_blocked(rng):
+    from tilewise import Graph, Node
+
+    nodes, constants, previous = [], {}, "data"
+    for i, (op, filters, groups) in enumerate([("pw", 32, 1), ("dw", 32, 32), ("pw", 48, 1),
+                                               ("dw", 48, 48), ("pw", 16, 1)]):  # fmt: skip
+        kernel = (1, 1) if op == "pw" else (3, 3)
+        name = f"{op}{i}"
+        fan_in = constants[f"{previous}_weight"].shape[0] if i else 3
+        constants[f"{name}_weight"] = uniform(rng, (filters, fan_in // groups, *kernel))
+        nodes.append(Node(name, "Convolution", [previous, f"{name}_weight"],
+                          {"kernel": kernel, "pad": (kernel[0] // 2,) * 2, "num_filter": filters,
+                           "num_group": groups, "no_bias": True, "act": "relu6"}))  # fmt: skip
+        previous = name
+    graph = Graph("separable", "data", (3, 20, 20), nodes, constants, previous)
+    model = tilewise.compile(graph, batch_size=2, algo="auto", passes=[])
+    algorithms = [s["algorithm"] for s in model.layers() if s["op"] == "Convolution"]
+    assert algorithms[1] == algorithms[3] == "nchwc-depthwise"
+    assert sum(s["op"] == "Reorder" for s in model.layers()) == 1
+    x = uniform(rng, (2, 3, 20, 20))
+    assert relative_error(model(x), execute(graph, x)) <= 1e-5

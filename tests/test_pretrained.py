@@ -55,11 +55,12 @@ def test_top1_is_the_true_label_and_agrees_with_onnxruntime(lite0, photos):
     assert sorted(model.plans) == [1, 3]
 
 
-def test_depthwise_layers_run_directly(lite0):
+def test_depthwise_layers_run_directly_and_stay_blocked(lite0):
     layers = tilewise.load(lite0).compile(1).layers()
-    depthwise = [s for s in layers if "depthwise" in s["name"]]
+    depthwise = [s for s in layers if "depthwise" in s["name"] and s["op"] == "Convolution"]
     assert len(depthwise) == 16
-    assert all(s["algorithm"] == "depthwise-direct" for s in depthwise)
+    assert all(s["algorithm"] == "nchwc-depthwise" for s in depthwise)
+    assert sum(s["op"] == "Reorder" for s in layers) == 1  # only before the classifier
     assert not [s for s in layers if s["op"] == "Pad"], "SAME padding folds into the convs"
 
 

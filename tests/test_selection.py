@@ -25,7 +25,8 @@ def _attrs(**given):
         ({"kernel": (3, 3), "stride": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm", "nchwc-direct"}),
         ({"kernel": (3, 3), "dilate": (2, 2)}, (1, 64, 56, 56), {"im2col-gemm", "nchwc-direct"}),
         ({"kernel": (3, 3), "num_group": 2}, (1, 64, 56, 56), {"im2col-gemm"}),
-        ({"kernel": (3, 3), "num_group": 64}, (1, 64, 56, 56), {"depthwise-direct", "im2col-gemm"}),
+        ({"kernel": (3, 3), "num_group": 64}, (1, 64, 56, 56),
+         {"depthwise-direct", "nchwc-depthwise", "im2col-gemm"}),
         ({"kernel": (3, 3), "pad": (1, 1)}, (1, 64, 56, 56),
          {"winograd-f2", "winograd-f4", "winograd-f6", "fft8", "fft16", "im2col-gemm",
           "nchwc-direct"}),
@@ -79,7 +80,7 @@ def test_forced_algorithm_runs_or_falls_back(algo, rng):
     (layer,) = [row for row in model.layers() if row["op"] == "Convolution"]
     reorders = [row for row in model.layers() if row["op"] == "Reorder"]
     assert len(reorders) == (1 if algo == "nchwc-direct" else 0)  # blocked output to NCHW
-    if algo in ("direct-1x1", "depthwise-direct"):  # a dense 3x3: neither applies
+    if algo in ("direct-1x1", "depthwise-direct", "nchwc-depthwise"):  # a dense 3x3: none apply
         assert layer["algorithm"] == "im2col-gemm"
         assert "does not apply" in layer["reason"]
     else:

@@ -10,6 +10,7 @@ from tilewise.conv.direct_1x1 import DIRECT_1X1
 from tilewise.conv.fft import FFT8, FFT16
 from tilewise.conv.gemm import IM2COL_GEMM
 from tilewise.conv.nchwc import NCHWC_DIRECT
+from tilewise.conv.nchwc_depthwise import NCHWC_DEPTHWISE
 from tilewise.conv.winograd import WINOGRAD_F2, WINOGRAD_F4, WINOGRAD_F6
 from tilewise.errors import TilewiseError
 
@@ -19,6 +20,7 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
         DIRECT_1X1,
         DEPTHWISE_DIRECT,
         NCHWC_DIRECT,
+        NCHWC_DEPTHWISE,
         WINOGRAD_F2,
         WINOGRAD_F4,
         WINOGRAD_F6,

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import split_inputs
 
+# convolution kernels whose epilogue can accumulate a residual sum
+RESIDUAL_ALGORITHMS = ("nchwc-direct",)
 ELEMENTWISE = ("Activation", "elemwise_add", "clip", "Dropout", "_copy")
 CONTINUE = (*ELEMENTWISE, "ScaleShift", "BatchNorm", "Pooling", "Concat")
 
@@ -67,6 +69,8 @@ def plan_layout(graph: Graph, shapes: dict, conv_plan: dict, block: int) -> Layo
             produced_blocked.add(node.output)
     for node in graph.nodes:  # a conv feeding only a blocked Add: accumulate in the epilogue
         if node.op != "Convolution" or node.name not in plan.blocked or node.typed["act"]:
+            continue
+        if conv_plan[node.name].algorithm.name not in RESIDUAL_ALGORITHMS:
             continue
         users = readers.get(node.output, [])
         if len(users) != 1 or node.output == graph.output_name:

@@ -1,0 +1,90 @@
+"""Depthwise convolution on channel-blocked activations: a pixel's c lanes are c channels,
+each with its own filter, so the lanes are one vector. Keeps depthwise-separable networks
+(MobileNet, EfficientNet) inside a blocked region instead of two reorders per layer."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tilewise.conv.algorithm import ConvAlgorithm, Convolution
+from tilewise.conv.depthwise import MAC_SECONDS
+from tilewise.conv.depthwise import why_not as depthwise_why_not
+from tilewise.conv.nchwc import blocked_shape, blocks
+from tilewise.conv.profile import PhaseProfile
+from tilewise.host import simd_width
+from tilewise.kernels.activation import CODES
+from tilewise.kernels.blocked import depthwise_blocked, from_blocked, to_blocked
+
+# max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
+ERROR_LIMIT = 2e-6
+
+
+def why_not(attrs: dict, in_shape: tuple) -> str | None:
+    problem = depthwise_why_not(attrs, in_shape)
+    if problem is None and attrs["num_filter"] != in_shape[1]:
+        return f"num_filter {attrs['num_filter']}: a channel multiplier (one filter each only)"
+    return problem
+
+
+def estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    """Like the NCHW kernel per multiply-add (vectorised over lanes instead of rows)."""
+    return MAC_SECONDS * math.prod(out_shape) * math.prod(attrs["kernel"]) / threads
+
+
+class BlockedDepthwise(Convolution):
+    def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape,
+                 input_blocked: bool = False, output_blocked: bool = False,
+                 block: int | None = None) -> None:  # fmt: skip
+        c = block or simd_width()
+        channels = in_shape[1]
+        kh, kw = attrs["kernel"]
+        size = blocks(channels, c) * c
+        packed = np.zeros((size, kh, kw), np.float32)
+        packed[:channels] = weight.reshape(channels, kh, kw)
+        # (Cb, KH, KW, c): one vector of taps per kernel position
+        self.weight = np.ascontiguousarray(packed.reshape(-1, c, kh, kw).transpose(0, 2, 3, 1))
+        self.bias = np.zeros(size, np.float32)
+        if bias is not None:
+            self.bias[:channels] = bias
+        self.geometry = (*attrs["stride"], *attrs["pad"], *attrs["dilate"])
+        self.act = CODES[attrs.get("act")]
+        self.input_blocked, self.output_blocked = input_blocked, output_blocked
+        self.in_blocked_shape = blocked_shape(in_shape, c)
+        self.out_blocked_shape = blocked_shape(out_shape, c)
+        self.in_size = 0 if input_blocked else math.prod(self.in_blocked_shape)
+        out_size = 0 if output_blocked else math.prod(self.out_blocked_shape)
+        self.scratch = self.in_size + out_size
+        self.flops = 2 * math.prod(out_shape) * kh * kw
+
+    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+            profile: PhaseProfile | None = None) -> None:  # fmt: skip
+        if profile:
+            profile.start()
+        if not self.input_blocked:
+            blocked_in = scratch[: self.in_size].reshape(self.in_blocked_shape)
+            to_blocked(x, blocked_in)
+            x = blocked_in
+        target = out
+        if not self.output_blocked:
+            size = math.prod(self.out_blocked_shape)
+            target = scratch[self.in_size : self.in_size + size].reshape(self.out_blocked_shape)
+        depthwise_blocked(x, self.weight, self.bias, target, *self.geometry, self.act)
+        if not self.output_blocked:
+            from_blocked(target, out)
+        if profile:
+            profile.lap("direct")
+
+
+NCHWC_DEPTHWISE = ConvAlgorithm(
+    name="nchwc-depthwise",
+    summary="depthwise on channel-blocked activations: the c lanes of a pixel as one vector",
+    priority=35,
+    plain=False,
+    why_not=why_not,
+    estimate=estimate,
+    create=BlockedDepthwise,
+    error_limit=ERROR_LIMIT,
+    blocked=True,
+)
