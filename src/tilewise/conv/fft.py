@@ -13,8 +13,7 @@ import numpy as np
 
 from tilewise.conv.algorithm import ConvAlgorithm
 from tilewise.conv.cost import gemm_seconds, weight_seconds
-from tilewise.conv.transform import TransformConvolution
-from tilewise.ir.ops import asymmetric
+from tilewise.conv.transform import TransformConvolution, tiled_why_not
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.fft_generated import INPUT, OUTPUT
 
@@ -27,12 +26,8 @@ TRANSFORM_SECONDS = 2.5e-9  # per real spectrum value per thread, 8x8 tiles (re-
 def why_not_for(size: int):
     def why_not(attrs: dict, in_shape: tuple) -> str | None:
         kernel = attrs["kernel"]
-        if attrs["stride"] != (1, 1) or attrs["dilate"] != (1, 1):
-            return f"stride {attrs['stride']} / dilate {attrs['dilate']} is not 1"
-        if attrs["num_group"] != 1:
-            return f"num_group {attrs['num_group']} is not 1"
-        if asymmetric(attrs):
-            return f"padding {attrs['pad']} / {attrs['pad_end']} is asymmetric"
+        if problem := tiled_why_not(attrs):
+            return problem
         if kernel == (1, 1) or max(kernel) > size:
             return f"kernel {kernel} is 1x1 or larger than the {size}x{size} tile"
         if max(attrs["pad"]) >= size:

@@ -11,7 +11,19 @@ import numpy as np
 
 from tilewise.conv.algorithm import Convolution
 from tilewise.conv.profile import PhaseProfile
+from tilewise.ir.ops import asymmetric
 from tilewise.kernels.matmul import matmul
+
+
+def tiled_why_not(attrs: dict) -> str | None:
+    """What every tiled transform needs: stride and dilation 1, one group, even padding."""
+    if attrs["stride"] != (1, 1) or attrs["dilate"] != (1, 1):
+        return f"stride {attrs['stride']} / dilate {attrs['dilate']} is not 1"
+    if attrs["num_group"] != 1:
+        return f"num_group {attrs['num_group']} is not 1"
+    if asymmetric(attrs):
+        return f"padding {attrs['pad']} / {attrs['pad_end']} is asymmetric"
+    return None
 
 
 class TransformConvolution(Convolution):

@@ -13,8 +13,7 @@ import numpy as np
 
 from tilewise.conv.algorithm import ConvAlgorithm
 from tilewise.conv.cost import gemm_seconds, weight_seconds
-from tilewise.conv.transform import TransformConvolution
-from tilewise.ir.ops import asymmetric
+from tilewise.conv.transform import TransformConvolution, tiled_why_not
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.winograd_generated import INPUT, OUTPUT
 from tilewise.kernels.winograd_matrices import winograd_matrices
@@ -28,12 +27,8 @@ TRANSFORM_SECONDS = 2.5e-9  # per transformed element per thread, 6x6 tiles (re-
 def why_not(attrs: dict, in_shape: tuple) -> str | None:
     if attrs["kernel"] != (3, 3):
         return f"kernel {attrs['kernel']} is not 3x3"
-    if attrs["stride"] != (1, 1) or attrs["dilate"] != (1, 1):
-        return f"stride {attrs['stride']} / dilate {attrs['dilate']} is not 1"
-    if attrs["num_group"] != 1:
-        return f"num_group {attrs['num_group']} is not 1"
-    if asymmetric(attrs):
-        return f"padding {attrs['pad']} / {attrs['pad_end']} is asymmetric"
+    if problem := tiled_why_not(attrs):
+        return problem
     if max(attrs["pad"]) > 2:
         return f"pad {attrs['pad']} is over 2"
     return None

@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from tilewise.kernels.activation import activate_row
+from tilewise.kernels.windows import tap_ranges
 
 
 @njit(parallel=True, cache=True)
@@ -131,6 +132,7 @@ def depthwise_blocked(x, w, bias, out, sh, sw, ph, pw, dh, dw, act):
     n_images, blocks, height, width, lanes = x.shape
     kh_size, kw_size = w.shape[1], w.shape[2]
     out_h, out_w = out.shape[2], out.shape[3]
+    ranges = tap_ranges(kw_size, sw, pw, dw, width, out_w)  # once per call, shared by jobs
     for job in prange(n_images * blocks * out_h):
         n = job // (blocks * out_h)
         rest = job - n * blocks * out_h
@@ -149,16 +151,10 @@ def depthwise_blocked(x, w, bias, out, sh, sw, ph, pw, dh, dw, act):
             row = x[n, cb, iy]
             for kx in range(kw_size):
                 taps = w[cb, ky, kx]
-                shift = kx * dw - pw  # input column of output column ox: ox * sw + shift
-                lo = 0
-                while lo < out_w and lo * sw + shift < 0:
-                    lo += 1
-                hi = out_w
-                while hi > lo and (hi - 1) * sw + shift >= width:
-                    hi -= 1
+                lo, hi = ranges[kx, 0], ranges[kx, 1]
                 if hi <= lo:
                     continue
-                src = row[lo * sw + shift :]
+                src = row[lo * sw + kx * dw - pw :]
                 part = dst[lo:hi]
                 for i in range(hi - lo):
                     s, d = src[i * sw], part[i]
