@@ -79,7 +79,39 @@ def _blocks_per_job(pixels: int, pixels_per_block: int, kgroups: int) -> int:
     return -(-pixel_blocks // chunks)
 
 
-class BlockedConvolution(Convolution):
+class BlockedIO(Convolution):
+    """The edges of a blocked kernel run on its own: NCHW input reordered into scratch,
+    blocked output reordered into the caller's NCHW array."""
+
+    reorder_input = False
+    output_blocked = True
+
+    def plan_io(self, in_shape: tuple, out_shape: tuple, block: int) -> None:
+        self.in_blocked_shape = blocked_shape(in_shape, block)
+        self.out_blocked_shape = blocked_shape(out_shape, block)
+        self.in_size = math.prod(self.in_blocked_shape) if self.reorder_input else 0
+        out_size = 0 if self.output_blocked else math.prod(self.out_blocked_shape)
+        self.scratch = self.in_size + out_size
+
+    def blocked_input(self, x: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+        if not self.reorder_input:
+            return x
+        blocked_in = scratch[: self.in_size].reshape(self.in_blocked_shape)
+        to_blocked(x, blocked_in)
+        return blocked_in
+
+    def blocked_target(self, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
+        if self.output_blocked:
+            return out
+        size = math.prod(self.out_blocked_shape)
+        return scratch[self.in_size : self.in_size + size].reshape(self.out_blocked_shape)
+
+    def unblock(self, target: np.ndarray, out: np.ndarray) -> None:
+        if not self.output_blocked:
+            from_blocked(target, out)
+
+
+class BlockedConvolution(BlockedIO):
     """`input_blocked` / `output_blocked`: the physical layouts the plan gives it."""
 
     def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape,
@@ -126,11 +158,7 @@ class BlockedConvolution(Convolution):
             "bpj": _blocks_per_job(batch * out_h * out_w, rw, kgroups),
         }  # fmt: skip
         self.geometry = np.array([geometry[name] for name in GEOMETRY], np.int64)
-        self.in_blocked_shape = blocked_shape(in_shape, c)
-        self.out_blocked_shape = blocked_shape(out_shape, c)
-        self.in_size = math.prod(self.in_blocked_shape) if self.reorder_input else 0
-        out_size = 0 if output_blocked else math.prod(self.out_blocked_shape)
-        self.scratch = self.in_size + out_size
+        self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * batch * filters * out_h * out_w * channels * kh * kw
 
     def add_residual(self) -> None:
@@ -142,16 +170,10 @@ class BlockedConvolution(Convolution):
             residual: np.ndarray | None = None) -> None:  # fmt: skip
         if profile:
             profile.start()
-        if self.reorder_input:
-            blocked_in = scratch[: self.in_size].reshape(self.in_blocked_shape)
-            to_blocked(x, blocked_in)
-            x = blocked_in
-            if profile:
-                profile.lap("reorder in")
-        target = out
-        if not self.output_blocked:
-            size = math.prod(self.out_blocked_shape)
-            target = scratch[self.in_size : self.in_size + size].reshape(self.out_blocked_shape)
+        x = self.blocked_input(x, scratch)
+        if profile and self.reorder_input:
+            profile.lap("reorder in")
+        target = self.blocked_target(out, scratch)
         flat_out = target.reshape(-1)
         res = flat_out if residual is None else residual.reshape(-1)
         self.kernel(x.reshape(-1), self.weight, self.bias, flat_out, res, self.geometry)
@@ -160,10 +182,9 @@ class BlockedConvolution(Convolution):
             act_only(rows, rows, self.post_act)
         if profile:
             profile.lap("direct")
-        if not self.output_blocked:
-            from_blocked(target, out)
-            if profile:
-                profile.lap("reorder out")
+        self.unblock(target, out)
+        if profile and not self.output_blocked:
+            profile.lap("reorder out")
 
 
 NCHWC_DIRECT = ConvAlgorithm(

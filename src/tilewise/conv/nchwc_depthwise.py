@@ -8,14 +8,14 @@ import math
 
 import numpy as np
 
-from tilewise.conv.algorithm import ConvAlgorithm, Convolution
+from tilewise.conv.algorithm import ConvAlgorithm
 from tilewise.conv.depthwise import MAC_SECONDS
 from tilewise.conv.depthwise import why_not as depthwise_why_not
-from tilewise.conv.nchwc import blocked_shape, blocks
+from tilewise.conv.nchwc import BlockedIO, blocks
 from tilewise.conv.profile import PhaseProfile
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES
-from tilewise.kernels.blocked import depthwise_blocked, from_blocked, to_blocked
+from tilewise.kernels.blocked import depthwise_blocked
 
 # max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
 ERROR_LIMIT = 2e-6
@@ -33,7 +33,7 @@ def estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> fl
     return MAC_SECONDS * math.prod(out_shape) * math.prod(attrs["kernel"]) / threads
 
 
-class BlockedDepthwise(Convolution):
+class BlockedDepthwise(BlockedIO):
     def __init__(self, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape,
                  input_blocked: bool = False, output_blocked: bool = False,
                  block: int | None = None) -> None:  # fmt: skip
@@ -50,29 +50,18 @@ class BlockedDepthwise(Convolution):
             self.bias[:channels] = bias
         self.geometry = (*attrs["stride"], *attrs["pad"], *attrs["dilate"])
         self.act = CODES[attrs.get("act")]
-        self.input_blocked, self.output_blocked = input_blocked, output_blocked
-        self.in_blocked_shape = blocked_shape(in_shape, c)
-        self.out_blocked_shape = blocked_shape(out_shape, c)
-        self.in_size = 0 if input_blocked else math.prod(self.in_blocked_shape)
-        out_size = 0 if output_blocked else math.prod(self.out_blocked_shape)
-        self.scratch = self.in_size + out_size
+        self.reorder_input, self.output_blocked = not input_blocked, output_blocked
+        self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * math.prod(out_shape) * kh * kw
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None) -> None:  # fmt: skip
         if profile:
             profile.start()
-        if not self.input_blocked:
-            blocked_in = scratch[: self.in_size].reshape(self.in_blocked_shape)
-            to_blocked(x, blocked_in)
-            x = blocked_in
-        target = out
-        if not self.output_blocked:
-            size = math.prod(self.out_blocked_shape)
-            target = scratch[self.in_size : self.in_size + size].reshape(self.out_blocked_shape)
-        depthwise_blocked(x, self.weight, self.bias, target, *self.geometry, self.act)
-        if not self.output_blocked:
-            from_blocked(target, out)
+        target = self.blocked_target(out, scratch)
+        depthwise_blocked(self.blocked_input(x, scratch), self.weight, self.bias, target,
+                          *self.geometry, self.act)  # fmt: skip
+        self.unblock(target, out)
         if profile:
             profile.lap("direct")
 
