@@ -8,6 +8,7 @@ from graphs import single_op, uniform
 from reference import relative_error
 
 import tilewise
+from tilewise import Graph, Node
 from tilewise.plan.memory import StepIO, assign_buffers
 
 
@@ -52,6 +53,53 @@ def test_call_allocates_only_its_result():
     tracemalloc.stop()
     result_bytes = 2 * 1000 * 4
     assert peak < result_bytes + 64 * 1024, peak
+
+
+@pytest.fixture
+def numba_allocations():
+    """Numba's own allocation counter (tracemalloc cannot see inside kernels)."""
+    from numba.core.runtime import _nrt_python, rtsys
+
+    was_on = _nrt_python.memsys_stats_enabled()
+    _nrt_python.memsys_enable_stats()
+
+    def count(call) -> tuple[int, int]:
+        before = rtsys.get_allocation_stats()
+        call()
+        after = rtsys.get_allocation_stats()
+        return after.alloc - before.alloc, after.free - before.free
+
+    yield count
+    if not was_on:
+        _nrt_python.memsys_disable_stats()
+
+
+def _allocations_per_step(model, x, count) -> dict:
+    model(x)
+    per_step = {}
+    for step, args, out in zip(model._work, model._args, model._outs, strict=True):
+        allocated, freed = count(lambda: step.operator.run(args, out, model._scratch))
+        assert allocated == freed, f"{step.name} leaks Numba memory"
+        per_step[step.name, model.describe(step)["algorithm"]] = allocated
+    return per_step
+
+
+def _depthwise_graph(rng):
+    attrs = {"kernel": (3, 3), "stride": (1, 1), "pad": (1, 1), "num_group": 8, "num_filter": 8}
+    consts = {"w": uniform(rng, (8, 1, 3, 3)), "b": uniform(rng, (8,))}
+    return Graph("dw", "data", (8, 40, 40), [Node("dw", "Convolution", ["data", "w", "b"], attrs)],
+                 consts, "dw")  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["resnet-18", "depthwise-direct", "nchwc-depthwise"])
+def test_kernels_allocate_nothing_per_image(case, numba_allocations, rng):
+    """Each array handed to a kernel costs Numba one small wrapper per call (at most a dozen
+    per step); a kernel that allocated per image or per channel would count 32 or more."""
+    graph = tilewise.zoo.get(case) if case == "resnet-18" else _depthwise_graph(rng)
+    model = tilewise.compile(graph, batch_size=4, algo="auto" if case == "resnet-18" else case)
+    per_step = _allocations_per_step(model, uniform(rng, (4, *graph.input_shape)),
+                                     numba_allocations)  # fmt: skip
+    assert max(per_step.values()) <= 12, per_step
 
 
 def test_repeated_calls_give_identical_results_and_fresh_arrays():
