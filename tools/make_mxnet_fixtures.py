@@ -5,12 +5,15 @@ Needs MXNet, which must stay out of tilewise's environment (mxnet 1.9.1 wants nu
     python3.8 -m venv /tmp/mxvenv && /tmp/mxvenv/bin/pip install mxnet==1.9.1 'numpy<1.24'
     /tmp/mxvenv/bin/python tools/make_mxnet_fixtures.py
 
-Writes NAME-symbol.json, NAME-0000.params and NAME-io.npz (input x, output y) per model,
-an old-layout copy of one symbol, and dtypes.nd / list.nd for the NDArray reader.
+Writes NAME-symbol.json, NAME-0000.params and NAME-io.npz (input x, output y, and for a
+softmax head its input, `logits`, which shows errors the softmax damps) per model, an
+old-layout copy of one symbol, and dtypes.nd / list.nd for the NDArray reader.
+`--logits` only adds `logits` to the existing -io.npz files, keeping their weights.
 """
 
 import json
 import os
+import sys
 
 # MXNet's plain executor: its MKLDNN subgraph pass fuses a convolution with a following
 # elemwise_add as an in-place sum, overwriting the convolution's output while another node
@@ -383,9 +386,46 @@ def save(name, net, shape, seed, half=False):
                   for k, v in args.items()}  # fmt: skip
         stored.update({f"aux:{k}": v for k, v in aux.items()})
         mx.nd.save(prefix + "-0000.params", stored)
-    np.savez_compressed(prefix + "-io.npz", x=x, y=y)
+    logits = logits_of(net, args, aux, x)
+    extra = {} if logits is None else {"logits": logits}
+    np.savez_compressed(prefix + "-io.npz", x=x, y=y, **extra)
     print(name, shape, "->", y.shape, f"{os.path.getsize(prefix + '-0000.params')} bytes")
     return prefix, x, y
+
+
+SOFTMAX_HEADS = ("SoftmaxOutput", "softmax", "SoftmaxActivation")
+
+
+def logits_of(net, args, aux, x):
+    """The input of a softmax head on x (None for other heads), from MXNet's executor."""
+    head = json.loads(net.tojson())["nodes"][-1]
+    if head["op"] not in SOFTMAX_HEADS:
+        return None
+    inner = net.get_children()[0]
+    exe = inner.simple_bind(mx.cpu(), data=x.shape, grad_req="null")
+    for key, value in {**args, **aux}.items():
+        table = exe.arg_dict if key in exe.arg_dict else exe.aux_dict
+        if key in table:
+            table[key][:] = value
+    exe.arg_dict["data"][:] = x
+    return exe.forward(is_train=False)[0].asnumpy()
+
+
+def add_logits():
+    for name in sorted(os.listdir(OUT)):
+        if not name.endswith("-io.npz"):
+            continue
+        prefix = os.path.join(OUT, name[: -len("-io.npz")])
+        io = dict(np.load(prefix + "-io.npz"))
+        net = mx.sym.load(prefix + "-symbol.json")
+        params = mx.nd.load(prefix + "-0000.params")
+        args = {k[4:]: v.astype("float32") for k, v in params.items() if k.startswith("arg:")}
+        aux = {k[4:]: v.astype("float32") for k, v in params.items() if k.startswith("aux:")}
+        logits = logits_of(net, args, aux, io["x"])
+        if logits is not None:
+            io["logits"] = logits
+            np.savez_compressed(prefix + "-io.npz", **io)
+        print(name, "logits", None if logits is None else logits.shape)
 
 
 def old_layout(prefix, x, y):
@@ -412,7 +452,8 @@ def old_layout(prefix, x, y):
     assert np.allclose(y_old, y), "MXNet disagrees with itself on the old layout"
     params = {**{f"arg:{k}": v for k, v in args.items()}, **{f"aux:{k}": v for k, v in aux.items()}}
     mx.nd.save(old + "-0000.params", params)  # save_checkpoint would rewrite the symbol
-    np.savez_compressed(old + "-io.npz", x=x, y=y_old)
+    logits = logits_of(net_old, args, aux, x)
+    np.savez_compressed(old + "-io.npz", x=x, y=y_old, **({} if logits is None else {"logits": logits}))
     print("old_layout from", os.path.basename(prefix))
 
 
@@ -462,4 +503,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    add_logits() if sys.argv[1:] == ["--logits"] else main()
