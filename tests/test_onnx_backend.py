@@ -118,3 +118,24 @@ def test_excluded_cases_fail_with_tilewise_errors(name, message):
     inputs = list(case.data_sets[0][0]) if case.data_sets else []
     with pytest.raises(TilewiseError, match=message):
         rep.run(inputs)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("test_maxpool_3d_default", r"MaxPool with 3-D MaxPool \(1-D and 2-D are supported\)"),
+    ("test_averagepool_3d_default", r"AveragePool with 3-D AveragePool"),
+    ("test_maxpool_2d_dilations", r"MaxPool with dilations \[2, 2\] \(node 'y'\)"),
+    ("test_averagepool_2d_dilations", r"AveragePool with dilations \[2, 2\]"),
+    ("test_batchnorm_example_training_mode",
+     r"BatchNormalization with output\(s\) \['output_mean', 'output_var'\] in use"),
+    ("test_maxpool_with_argmax_2d_precomputed_pads",
+     r"MaxPool with output\(s\) \['z'\] in use \(only the first output is supported\)"),
+])  # fmt: skip
+def test_excluded_cases_are_refused_by_name(name, message):
+    """What the exclusions leave out is refused before running, naming the op, the attribute
+    and the node, never run to a wrong answer."""
+    from tilewise.errors import UnsupportedOpError
+
+    (case,) = [c for c in load_model_tests(kind="node") if c.name == name]
+    rep = TilewiseBackend.prepare(case.model)
+    with pytest.raises(UnsupportedOpError, match=f"{name}: 1 unsupported op.*{message}"):
+        rep.run(list(case.data_sets[0][0]))

@@ -221,3 +221,26 @@ def test_missing_weight_is_named(tmp_path):
         tilewise.GraphError, match=r"node 'conv' \(Conv\).*\['w'\] are not produced"
     ):
         tilewise.load(path)
+
+
+def test_one_dimensional_network_with_float_cast(tmp_path):
+    """1-D convolution, pooling and a float32->float32 Cast (a no-op) against onnxruntime."""
+    n = helper.make_node
+    nodes = [
+        n("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+        n("Conv", ["xf", "w", "b"], ["c"], kernel_shape=[5], pads=[2, 1], strides=[2]),
+        n("Relu", ["c"], ["r"]),
+        n("MaxPool", ["r"], ["m"], kernel_shape=[3], strides=[2], ceil_mode=1),
+        n("Conv", ["m", "w2"], ["d"], kernel_shape=[3], dilations=[2], group=2),
+        n("AveragePool", ["d"], ["a"], kernel_shape=[2], pads=[1, 0]),
+        n("GlobalAveragePool", ["a"], ["g"]),
+        n("Flatten", ["g"], ["y"]),
+    ]  # fmt: skip
+    inits = {"w": lambda r: r.uniform(-0.5, 0.5, (6, 4, 5)), "b": lambda r: r.uniform(-1, 1, 6),
+             "w2": lambda r: r.uniform(-0.5, 0.5, (8, 3, 3))}  # fmt: skip
+    path = _save(tmp_path, nodes, inits, (4, 37), (8,))
+    _agree(path, uniform(np.random.default_rng(2), (2, 4, 37)), limit=1e-6)
+    layers = tilewise.load(path).compile(2).layers()
+    # run as 2-D with a height of 1
+    assert [row["output_shape"] for row in layers if row["op"] == "Convolution"] == [
+        (2, 6, 1, 18), (2, 8, 1, 5)]  # fmt: skip
