@@ -94,3 +94,68 @@ def test_predict_errors_name_the_file(tmp_path, capsys):
     assert f"{text}: not a readable image" in capsys.readouterr().err
     assert main(["predict", str(model), str(text), "--crop", "300"]) == 2
     assert "crop 300 is larger than the resized short side 256" in capsys.readouterr().err
+
+
+def test_networks_lists_the_zoo(capsys):
+    assert main(["networks"]) == 0
+    assert capsys.readouterr().out.split() == sorted(tilewise.zoo.names())
+
+
+def test_bench_tune_measures_once_then_reuses(tmp_path, monkeypatch, capsys):
+    tuning = tmp_path / "tuning.json"
+    monkeypatch.setenv("TILEWISE_TUNING_FILE", str(tuning))
+    args = ["bench", "--network", "tiny", "--algo", "tune", "--batch-sizes", "2",
+            "--threads", "1", "--no-cold-start", *FAST]  # fmt: skip
+    assert main(args) == 0
+    assert "algo=tune" in capsys.readouterr().out
+    records = json.loads(tuning.read_text())
+    convs = [n for n in tilewise.zoo.get("tiny").nodes if n.op == "Convolution"]
+    assert 0 < len(records) <= len(convs)
+    for key, record in records.items():
+        assert json.loads(key)[1:3] == [1, "float32"] and json.loads(key)[-1] == 2
+        assert record["best"] in record["seconds"]
+        assert record["seconds"][record["best"]] == min(record["seconds"].values())
+    saved = tuning.read_text()
+    assert main(args) == 0  # every layer found: nothing measured, file untouched
+    assert tuning.read_text() == saved
+
+
+def _three_class_model(tmp_path) -> str:
+    """Logits = the per-channel means of the preprocessed image."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["g"]),
+             helper.make_node("Flatten", ["g"], ["y"])]  # fmt: skip
+    graph = helper.make_graph(
+        nodes, "means", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])])  # fmt: skip
+    path = tmp_path / "means.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("bgr", [False, True])
+def test_predict_options_reach_the_model(tmp_path, capsys, bgr):
+    pil = pytest.importorskip("PIL.Image")
+    import numpy as np
+
+    model = _three_class_model(tmp_path)
+    image = tmp_path / "solid.png"
+    pil.new("RGB", (20, 12), (200, 100, 40)).save(image)
+    labels = tmp_path / "labels.txt"
+    labels.write_text("red\ngreen\nblue\n")
+    mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 0.125)
+    args = ["predict", model, str(image), "--resize", "10", "--crop", "8", "--labels",
+            str(labels), "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,0.125", "--top", "3"]  # fmt: skip
+    assert main(args + (["--bgr"] if bgr else [])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rgb = np.array([200, 100, 40]) / 255
+    channels = rgb[::-1] if bgr else rgb  # mean and std apply to the channels as fed
+    logits = (channels - mean) / std
+    probabilities = np.exp(logits) / np.exp(logits).sum()
+    order = np.argsort(-probabilities)
+    expected = [f"{rank}. {['red', 'green', 'blue'][i]}" for rank, i in enumerate(order, 1)]
+    assert [line.split()[0] + " " + line.split()[1] for line in lines[1:]] == expected
+    assert [float(line.split()[2]) for line in lines[1:]] == pytest.approx(
+        probabilities[order], abs=6e-5)

@@ -104,3 +104,41 @@ def test_network_matches_float64_reference(name):
     np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
     e = np.exp(expected - expected.max())
     assert relative_error(probs, e / e.sum()) <= 1e-4
+
+
+ODD_SPLITS = """
+import sys, numpy as np
+sys.path.insert(0, {tests!r})
+from graphs import uniform
+from reference import execute, relative_error
+from accuracy import model_limit
+import tilewise
+graph = tilewise.zoo.get("resnet-18", seed=5)
+graph.nodes.pop()
+graph.output_name = graph.nodes[-1].output
+x = uniform(np.random.default_rng(2), (3, *graph.input_shape))
+expected = execute(graph, x)
+for threads in (1, 3):
+    model = tilewise.compile(graph, batch_size=3, threads=threads)
+    assert tilewise.runtime.threads.set_threads(threads) == threads
+    print(threads, relative_error(model(x), expected), model_limit(model))
+"""
+
+
+def test_one_and_three_threads_match_the_reference():
+    """Work split 1 and 3 ways (odd splits of 64-channel blocks and 3 images), in a process
+    allowed 3 Numba threads whatever this machine has."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ODD_SPLITS.format(tests=str(Path(__file__).parent))
+    env = {**os.environ, "NUMBA_NUM_THREADS": "3"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert [int(r[0]) for r in rows] == [1, 3]
+    for _, error, limit in rows:
+        assert float(error) <= float(limit)
