@@ -146,8 +146,8 @@ def test_predict_options_reach_the_model(tmp_path, capsys, bgr):
     labels = tmp_path / "labels.txt"
     labels.write_text("red\ngreen\nblue\n")
     mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 0.125)
-    args = ["predict", model, str(image), "--resize", "10", "--crop", "8", "--labels",
-            str(labels), "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,0.125", "--top", "3"]  # fmt: skip
+    args = ["predict", model, str(image), "--resize", "10", "--crop", "8", "--top", "3",
+            "--labels", str(labels), "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,0.125"]  # fmt: skip
     assert main(args + (["--bgr"] if bgr else [])) == 0
     lines = capsys.readouterr().out.splitlines()
     rgb = np.array([200, 100, 40]) / 255

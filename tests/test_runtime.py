@@ -78,7 +78,7 @@ def _allocations_per_step(model, x, count) -> dict:
     model(x)
     per_step = {}
     for step, args, out in zip(model._work, model._args, model._outs, strict=True):
-        allocated, freed = count(lambda: step.operator.run(args, out, model._scratch))
+        allocated, freed = count(lambda s=step, a=args, o=out: s.operator.run(a, o, model._scratch))
         assert allocated == freed, f"{step.name} leaks Numba memory"
         per_step[step.name, model.describe(step)["algorithm"]] = allocated
     return per_step

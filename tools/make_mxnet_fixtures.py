@@ -453,7 +453,8 @@ def old_layout(prefix, x, y):
     params = {**{f"arg:{k}": v for k, v in args.items()}, **{f"aux:{k}": v for k, v in aux.items()}}
     mx.nd.save(old + "-0000.params", params)  # save_checkpoint would rewrite the symbol
     logits = logits_of(net_old, args, aux, x)
-    np.savez_compressed(old + "-io.npz", x=x, y=y_old, **({} if logits is None else {"logits": logits}))
+    extra = {} if logits is None else {"logits": logits}
+    np.savez_compressed(old + "-io.npz", x=x, y=y_old, **extra)
     print("old_layout from", os.path.basename(prefix))
 
 
