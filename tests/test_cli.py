@@ -146,8 +146,9 @@ def test_predict_options_reach_the_model(tmp_path, capsys, bgr):
     labels = tmp_path / "labels.txt"
     labels.write_text("red\ngreen\nblue\n")
     mean, std = (0.1, 0.2, 0.3), (0.5, 0.25, 0.125)
-    args = ["predict", model, str(image), "--resize", "10", "--crop", "8", "--top", "3",
-            "--labels", str(labels), "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,0.125"]  # fmt: skip
+    options = ["--resize", "10", "--crop", "8", "--top", "3", "--labels", str(labels),
+               "--mean", "0.1,0.2,0.3", "--std", "0.5,0.25,0.125"]  # fmt: skip
+    args = ["predict", model, str(image), *options]
     assert main(args + (["--bgr"] if bgr else [])) == 0
     lines = capsys.readouterr().out.splitlines()
     rgb = np.array([200, 100, 40]) / 255
@@ -158,4 +159,5 @@ def test_predict_options_reach_the_model(tmp_path, capsys, bgr):
     expected = [f"{rank}. {['red', 'green', 'blue'][i]}" for rank, i in enumerate(order, 1)]
     assert [line.split()[0] + " " + line.split()[1] for line in lines[1:]] == expected
     assert [float(line.split()[2]) for line in lines[1:]] == pytest.approx(
-        probabilities[order], abs=6e-5)
+        probabilities[order], abs=6e-5
+    )
