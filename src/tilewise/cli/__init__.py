@@ -6,10 +6,10 @@ import argparse
 import logging
 import sys
 
-from tilewise.cli import bench, export, networks, predict, profile, report
+from tilewise.cli import bench, export, networks, predict, profile, report, serve
 from tilewise.cli.options import CliError
 
-COMMANDS = (bench, profile, export, report, predict, networks)
+COMMANDS = (bench, profile, export, report, predict, networks, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

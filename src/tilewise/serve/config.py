@@ -1,0 +1,39 @@
+"""The server's settings, shared by the CLI, the app and the batchers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    max_batch: int = 16  # images per model call
+    max_delay_ms: float = 5.0  # how long the oldest request waits for company
+    queue: int = 256  # requests waiting per model before 503
+    timeout_s: float = 30.0  # per request, queue and compute together
+    max_body_mb: float = 64.0
+    threads: int | None = None  # None: every core
+
+    @property
+    def max_body_bytes(self) -> int:
+        return int(self.max_body_mb * 1024 * 1024)
+
+    def batch_sizes(self) -> list[int]:
+        """Plans compiled at start-up: powers of two up to max_batch, and max_batch itself;
+        a batch of any other size runs as a sum of these (11 = 8 + 2 + 1), never padded."""
+        sizes = {self.max_batch}
+        size = 1
+        while size < self.max_batch:
+            sizes.add(size)
+            size *= 2
+        return sorted(sizes)
+
+
+def split_batch(count: int, sizes: list[int]) -> list[int]:
+    """Greedy: the largest compiled sizes first (sizes always hold 1)."""
+    parts = []
+    for size in sorted(sizes, reverse=True):
+        while count >= size:
+            parts.append(size)
+            count -= size
+    return parts
