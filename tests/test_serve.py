@@ -21,7 +21,8 @@ pytest.importorskip("prometheus_client")
 http = pytest.importorskip("tritonclient.http")
 from serving import ServerProcess  # noqa: E402
 
-from tilewise.serve.config import ServeConfig, split_batch  # noqa: E402
+from tilewise.runtime.batching import split_batch  # noqa: E402
+from tilewise.serve.config import ServeConfig  # noqa: E402
 
 MAX_BATCH = 8
 SHAPE = (3, 32, 32)  # the zoo's "tiny" network

@@ -63,3 +63,18 @@ def load(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | Non
 
         return LoadedModel(OnnxModel(path, input_shape).graph, threads=threads, algo=algo)
     return LoadedModel(load_graph(path, epoch, input_shape), threads=threads, algo=algo)
+
+
+def load_named(source: str, input_shape: tuple[int, ...] | None = None, threads: int | None = None,
+               algo: str = "auto") -> tuple[str, LoadedModel]:  # fmt: skip
+    """A zoo network name, an ONNX file or an MXNet checkpoint prefix -> (its name: the
+    network, or the file's stem; the loaded model)."""
+    from tilewise import zoo
+
+    if source in zoo.names():
+        return source, LoadedModel(zoo.get(source), threads=threads, algo=algo)
+    if not (Path(source).exists() or Path(f"{source}-symbol.json").exists()):
+        raise TilewiseError(f"{source}: no such model file, MXNet checkpoint or zoo network "
+                            f"(zoo: {', '.join(zoo.names())})")  # fmt: skip
+    name = Path(source).name.removesuffix(".onnx").removesuffix("-symbol.json")
+    return name, load(source, input_shape=input_shape, threads=threads, algo=algo)

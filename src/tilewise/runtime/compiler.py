@@ -20,7 +20,7 @@ from tilewise.plan.select import plan_convolutions
 from tilewise.plan.tuning import DEFAULT_TOLERANCE, Tuner
 from tilewise.runtime.model import CompiledModel
 from tilewise.runtime.steps import build_steps
-from tilewise.runtime.threads import set_threads
+from tilewise.runtime.threads import EXECUTION, set_threads
 
 
 def compile_graph(
@@ -42,6 +42,11 @@ def compile_graph(
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise TilewiseError(f"batch_size must be a positive integer, got {batch_size!r}")
     check_algo(algo)
+    with EXECUTION:  # sets the pools and may tune: not while another thread runs a model
+        return _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file)
+
+
+def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -> CompiledModel:
     threads = set_threads(threads)
     infer_shapes(graph, batch_size)
     graph = run_passes(graph, DEFAULT_PASSES if passes is None else passes, batch_size)

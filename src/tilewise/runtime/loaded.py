@@ -10,6 +10,7 @@ from tilewise.errors import InputError
 from tilewise.ir.graph import Graph
 from tilewise.runtime.compiler import compile_graph
 from tilewise.runtime.model import CompiledModel
+from tilewise.runtime.threads import EXECUTION
 
 
 class LoadedModel:
@@ -33,6 +34,10 @@ class LoadedModel:
         return self.graph.output_name
 
     def compile(self, batch_size: int) -> CompiledModel:
+        with EXECUTION:  # two threads asking for a new batch size compile it once
+            return self._plan(batch_size)
+
+    def _plan(self, batch_size: int) -> CompiledModel:
         if batch_size not in self.plans:
             graph = self.graph if batch_size == 1 else self.graph_for(batch_size)
             self.plans[batch_size] = compile_graph(

@@ -12,7 +12,7 @@ from tilewise.conv.profile import PhaseProfile
 from tilewise.errors import InputError
 from tilewise.operators.base import Operator
 from tilewise.runtime.first_use import SLOW_STEP_SECONDS, log, uncached_kernels
-from tilewise.runtime.threads import set_threads
+from tilewise.runtime.threads import EXECUTION, set_threads
 
 
 @dataclass
@@ -80,17 +80,20 @@ class CompiledModel:
             self._args[i][j] = x.reshape(self.shapes[name])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Safe from any number of threads: calls take turns (see threads.EXECUTION), as the
+        buffers are the model's own."""
         x = self._check(x)
-        set_threads(self.threads)
-        self._bind(x)
-        scratch = self._scratch
-        if not self._ran:
-            self._first_run(scratch)
-        else:
-            for step, args, out in zip(self._work, self._args, self._outs, strict=True):
-                step.operator.run(args, out, scratch)
-        result = self._views.get(self.output_name)
-        return (x if result is None else result).reshape(self.output_shape).copy()
+        with EXECUTION:
+            set_threads(self.threads)
+            self._bind(x)
+            scratch = self._scratch
+            if not self._ran:
+                self._first_run(scratch)
+            else:
+                for step, args, out in zip(self._work, self._args, self._outs, strict=True):
+                    step.operator.run(args, out, scratch)
+            result = self._views.get(self.output_name)
+            return (x if result is None else result).reshape(self.output_shape).copy()
 
     def _first_run(self, scratch: np.ndarray) -> None:
         """Run once; steps slow enough to have compiled kernels are logged, but only when some
@@ -115,7 +118,10 @@ class CompiledModel:
     def profile(self, x: np.ndarray, repeat: int = 3) -> list[dict]:
         """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s, and
         the seconds of each phase a convolution algorithm reports (`phases`)."""
-        x = self._check(x)
+        with EXECUTION:
+            return self._profile(self._check(x), repeat)
+
+    def _profile(self, x: np.ndarray, repeat: int) -> list[dict]:
         set_threads(self.threads)
         self._bind(x)
         best = [math.inf] * len(self._work)

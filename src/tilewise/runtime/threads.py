@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import numba
 from threadpoolctl import threadpool_limits
@@ -11,6 +12,12 @@ from tilewise.errors import TilewiseError
 from tilewise.kernels import matmul as gemm
 
 _current: int | None = None
+
+# Model calls, compilation and tuning run one at a time in a process. Numba's kernels hold
+# the GIL, so two calls could not overlap anyway; each call sets every pool to its model's
+# thread count, so overlapping calls could reconfigure the pools under each other and
+# oversubscribe the cores. Re-entrant: compiling runs the model once.
+EXECUTION = threading.RLock()
 
 
 def default_threads() -> int:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tilewise.serve.config import ServeConfig, split_batch
+from tilewise.runtime.batching import split_batch
+from tilewise.serve.config import ServeConfig
 from tilewise.serve.metrics import Metrics
 from tilewise.serve.models import ServedModel
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tilewise.runtime.batching import plan_sizes
+
 
 @dataclass(frozen=True)
 class ServeConfig:
@@ -19,21 +21,5 @@ class ServeConfig:
         return int(self.max_body_mb * 1024 * 1024)
 
     def batch_sizes(self) -> list[int]:
-        """Plans compiled at start-up: powers of two up to max_batch, and max_batch itself;
-        a batch of any other size runs as a sum of these (11 = 8 + 2 + 1), never padded."""
-        sizes = {self.max_batch}
-        size = 1
-        while size < self.max_batch:
-            sizes.add(size)
-            size *= 2
-        return sorted(sizes)
-
-
-def split_batch(count: int, sizes: list[int]) -> list[int]:
-    """Greedy: the largest compiled sizes first (sizes always hold 1)."""
-    parts = []
-    for size in sorted(sizes, reverse=True):
-        while count >= size:
-            parts.append(size)
-            count -= size
-    return parts
+        """Plans compiled at start-up (see runtime/batching.py)."""
+        return plan_sizes(self.max_batch)

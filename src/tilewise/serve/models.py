@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -22,22 +21,11 @@ def resolve_model(
     algo: str = "auto",
     input_shape: tuple[int, ...] | None = None,
 ) -> ServedModel:
-    """'NAME=PATH', an ONNX file, an MXNet checkpoint prefix, or a zoo network name."""
-    import tilewise
-    from tilewise.frontend.load import load
+    """'NAME=MODEL' or MODEL: an ONNX file, an MXNet checkpoint prefix or a zoo network."""
+    from tilewise.frontend.load import load_named
 
     name, _, source = spec.rpartition("=")
-    if source in tilewise.zoo.names():
-        model = LoadedModel(tilewise.zoo.get(source), threads=threads, algo=algo)
-        return ServedModel(name or source, model)
-    path = Path(source)
-    if not (path.exists() or Path(f"{source}-symbol.json").exists()):
-        raise TilewiseError(
-            f"{source}: no such model file, MXNet checkpoint or zoo network "
-            f"(zoo: {', '.join(tilewise.zoo.names())})"
-        )
-    default = path.name.removesuffix(".onnx").removesuffix("-symbol.json")
-    model = load(source, input_shape=input_shape, threads=threads, algo=algo)
+    default, model = load_named(source, input_shape, threads, algo)
     return ServedModel(name or default, model)
 
 
