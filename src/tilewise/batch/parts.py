@@ -17,8 +17,10 @@ def prepare(out: str, resume: bool, overwrite: bool) -> set[str]:
         raise TilewiseError(f"{out}: exists and is not a folder (OUT is a folder of Parquet parts)")
     parts = sorted(folder.glob("*.parquet")) if folder.exists() else []
     if parts and not (resume or overwrite):
-        raise TilewiseError(f"{out}: already holds {len(parts)} Parquet part(s); pass --resume "
-                            "to skip what they hold, or --overwrite")  # fmt: skip
+        raise TilewiseError(
+            f"{out}: already holds {len(parts)} Parquet part(s); pass --resume "
+            "to skip what they hold, or --overwrite"
+        )
     if overwrite:
         for part in parts:
             part.unlink()

@@ -28,15 +28,21 @@ class Options:
 def schema():
     import pyarrow as pa
 
-    return pa.schema([("path", pa.string()), ("top_indices", pa.list_(pa.int64())),
-                      ("top_names", pa.list_(pa.string())),
-                      ("top_probabilities", pa.list_(pa.float64())),
-                      ("model", pa.string()), ("error", pa.string())])  # fmt: skip
+    return pa.schema(
+        [
+            ("path", pa.string()),
+            ("top_indices", pa.list_(pa.int64())),
+            ("top_names", pa.list_(pa.string())),
+            ("top_probabilities", pa.list_(pa.float64())),
+            ("model", pa.string()),
+            ("error", pa.string()),
+        ]
+    )
 
 
 def decode(item: Item, options: Options) -> np.ndarray | str:
     """(3, crop, crop) float32 as `tilewise predict` prepares it, or the error's text."""
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
     from tilewise.imagenet import preprocess
 
@@ -44,8 +50,11 @@ def decode(item: Item, options: Options) -> np.ndarray | str:
         source = item.key if item.data is None else io.BytesIO(item.data)
         with Image.open(source) as image:
             image.load()
-            return preprocess(image, options.resize, options.crop, options.mean, options.std,
-                              options.bgr)  # fmt: skip
+            return preprocess(
+                image, options.resize, options.crop, options.mean, options.std, options.bgr
+            )
+    except UnidentifiedImageError:  # its text names a path or a BytesIO: say the same for both
+        return "not a readable image: unknown format, or not an image"
     except (OSError, ValueError, TilewiseError, Image.DecompressionBombError) as error:
         return f"not a readable image: {error}"
 
@@ -54,8 +63,13 @@ class Classifier:
     """One loaded model; plans compiled for powers of two up to the batch size, so a short
     last batch never compiles a new plan of its own size."""
 
-    def __init__(self, model_spec: str, options: Options, threads: int | None,
-                 input_shape: tuple[int, ...] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model_spec: str,
+        options: Options,
+        threads: int | None,
+        input_shape: tuple[int, ...] | None = None,
+    ) -> None:
         from tilewise.frontend.load import load_named
         from tilewise.imagenet import class_names
         from tilewise.runtime.batching import plan_sizes
@@ -84,8 +98,14 @@ class Classifier:
         out = []
         for i, item in enumerate(items):
             top = ranked.get(i, [])
-            out.append({"path": item.key, "top_indices": [t[0] for t in top],
-                        "top_names": [t[1] for t in top],
-                        "top_probabilities": [t[2] for t in top], "model": self.name,
-                        "error": images[i] if isinstance(images[i], str) else None})  # fmt: skip
+            out.append(
+                {
+                    "path": item.key,
+                    "top_indices": [t[0] for t in top],
+                    "top_names": [t[1] for t in top],
+                    "top_probabilities": [t[2] for t in top],
+                    "model": self.name,
+                    "error": images[i] if isinstance(images[i], str) else None,
+                }
+            )
         return out

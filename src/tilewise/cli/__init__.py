@@ -6,10 +6,19 @@ import argparse
 import logging
 import sys
 
-from tilewise.cli import bench, export, networks, predict, profile, report, serve
+from tilewise.cli import (
+    batch_predict,
+    bench,
+    export,
+    networks,
+    predict,
+    profile,
+    report,
+    serve,
+)
 from tilewise.cli.options import CliError
 
-COMMANDS = (bench, profile, export, report, predict, networks, serve)
+COMMANDS = (bench, profile, export, report, predict, batch_predict, networks, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,6 +18,17 @@ def _floats(text: str) -> tuple[float, ...]:
     return values * 3 if len(values) == 1 else values
 
 
+def add_preprocessing(parser: argparse.ArgumentParser) -> None:
+    """ImageNet-style preparation, shared with batch-predict."""
+    parser.add_argument("--resize", type=positive, default=RESIZE, help=f"short side ({RESIZE})")
+    parser.add_argument("--crop", type=positive, default=CROP, help=f"centre crop ({CROP})")
+    parser.add_argument("--mean", type=_floats, default=IMAGENET_MEAN,
+                        help="per-channel mean on [0, 1] (ImageNet's)")  # fmt: skip
+    parser.add_argument("--std", type=_floats, default=IMAGENET_STD,
+                        help="per-channel std on [0, 1] (ImageNet's)")  # fmt: skip
+    parser.add_argument("--bgr", action="store_true", help="feed BGR instead of RGB")
+
+
 def register(sub) -> None:
     predict = sub.add_parser(
         "predict",
@@ -26,15 +37,9 @@ def register(sub) -> None:
         "crop, RGB scaled to [0, 1], then (x - mean) / std; a softmax is applied unless "
         "the model already outputs probabilities.",
     )
-    predict.add_argument("model", help="a model file: .onnx, or an MXNet checkpoint prefix")
+    predict.add_argument("model", help="ONNX file, MXNet checkpoint prefix or zoo network")
     predict.add_argument("images", nargs="+", help="image files (anything Pillow reads)")
-    predict.add_argument("--resize", type=positive, default=RESIZE, help=f"short side ({RESIZE})")
-    predict.add_argument("--crop", type=positive, default=CROP, help=f"centre crop ({CROP})")
-    predict.add_argument("--mean", type=_floats, default=IMAGENET_MEAN,
-                         help="per-channel mean on [0, 1] (ImageNet's)")  # fmt: skip
-    predict.add_argument("--std", type=_floats, default=IMAGENET_STD,
-                         help="per-channel std on [0, 1] (ImageNet's)")  # fmt: skip
-    predict.add_argument("--bgr", action="store_true", help="feed BGR instead of RGB")
+    add_preprocessing(predict)
     predict.add_argument("--top", type=positive, default=5, help="classes shown (5)")
     predict.add_argument("--labels", metavar="FILE", help="class names, one per line "
                          "(default: the ImageNet-1k names)")  # fmt: skip
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from tilewise.frontend.load import load
+    from tilewise.frontend.load import load_named
     from tilewise.imagenet import class_names, preprocess, probabilities, top_k
 
     names = class_names()
@@ -55,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         names = Path(args.labels).read_text(encoding="utf-8").splitlines()
     images = np.stack([preprocess(path, args.resize, args.crop, args.mean, args.std, args.bgr)
                        for path in args.images])  # fmt: skip
-    model = load(args.model, input_shape=(3, args.crop, args.crop), threads=args.threads)
+    _, model = load_named(args.model, (3, args.crop, args.crop), args.threads)
     rows = probabilities(model(images))
     for path, row in zip(args.images, rows, strict=True):
         print(path)
