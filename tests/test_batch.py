@@ -3,11 +3,8 @@ from them) and broken files, on the local engine and on Ray; every input exactly
 
 from __future__ import annotations
 
-import io
 import os
 import re
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
