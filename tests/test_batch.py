@@ -147,3 +147,35 @@ def test_cli_prints_a_summary(photos, tmp_path, capsys):
     assert "pass --resume to skip what they hold, or --overwrite" in capsys.readouterr().err
     assert main(["batch-predict", "tiny", str(tmp_path / "nowhere"), "--out", "x"]) == 2
     assert "nowhere: no such folder or file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["I;16", "CMYK", "P", "RGBA", "LA"])
+def test_image_modes_convert_to_the_rgb_they_show(mode, tmp_path):
+    """Each mode saved and read back gives the RGB a viewer shows (within JPEG/palette
+    rounding): 16-bit grey scaled, not clipped; alpha over white."""
+    from tilewise.imagenet import to_rgb
+
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:, :4] = (200, 40, 90)
+    rgb[:, 4:] = (30, 160, 220)
+    image = pil.fromarray(rgb)
+    if mode == "I;16":
+        grey = np.asarray(image.convert("L"), np.uint16) * 257
+        expected = np.repeat(np.asarray(image.convert("L"))[..., None], 3, axis=2)
+        image = pil.fromarray(grey)
+    elif mode == "RGBA" or mode == "LA":
+        alpha = np.full((8, 8), 128, np.uint8)
+        base = rgb if mode == "RGBA" else np.repeat(
+            np.asarray(image.convert("L"))[..., None], 3, axis=2)
+        image = pil.fromarray(np.dstack([base, alpha]), "RGBA").convert(mode)
+        expected = (base * (128 / 255) + 255 * (1 - 128 / 255)).round()
+    else:  # an adaptive palette holds both colours exactly
+        image = image.convert(mode, palette=pil.Palette.ADAPTIVE) if mode == "P" else \
+            image.convert(mode)
+        expected = rgb
+    path = tmp_path / ("x.tif" if mode == "CMYK" else "x.png")
+    image.save(path)
+    with pil.open(path) as read:
+        assert read.mode == mode
+        got = np.asarray(to_rgb(read), np.float64)
+    assert np.abs(got - expected).max() <= 2

@@ -42,7 +42,7 @@ def preprocess(
             image = Image.open(image)
         except (FileNotFoundError, UnidentifiedImageError, OSError) as error:
             raise TilewiseError(f"{image}: not a readable image ({error})") from None
-    image = image.convert("RGB")
+    image = to_rgb(image)
     width, height = image.size
     ratio = resize / min(width, height)
     image = image.resize((round(width * ratio), round(height * ratio)), Image.BILINEAR)
@@ -53,6 +53,24 @@ def preprocess(
         pixels = pixels[:, :, ::-1]
     pixels = (pixels - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
     return np.ascontiguousarray(pixels.transpose(2, 0, 1), np.float32)
+
+
+def to_rgb(image):
+    """8-bit RGB from any mode Pillow opens: 16-bit and 32-bit grey scaled (Pillow's own
+    conversion clips them at 255, turning most of a 16-bit photo white), CMYK and palettes
+    converted, transparency composited over white (as the image shows on a white page)."""
+    from PIL import Image
+
+    if image.mode.startswith("I;16") or image.mode == "I":
+        grey = np.asarray(image, np.float64) / 257.0
+        image = Image.fromarray(np.clip(grey + 0.5, 0, 255).astype(np.uint8), "L")
+    elif image.mode == "F":
+        image = Image.fromarray(np.clip(np.asarray(image) + 0.5, 0, 255).astype(np.uint8), "L")
+    if image.mode == "P" and "transparency" in image.info or image.mode in ("PA", "LA", "RGBA"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
 
 
 def probabilities(scores: np.ndarray) -> np.ndarray:
