@@ -165,13 +165,19 @@ def test_image_modes_convert_to_the_rgb_they_show(mode, tmp_path):
         image = pil.fromarray(grey)
     elif mode == "RGBA" or mode == "LA":
         alpha = np.full((8, 8), 128, np.uint8)
-        base = rgb if mode == "RGBA" else np.repeat(
-            np.asarray(image.convert("L"))[..., None], 3, axis=2)
+        base = (
+            rgb
+            if mode == "RGBA"
+            else np.repeat(np.asarray(image.convert("L"))[..., None], 3, axis=2)
+        )
         image = pil.fromarray(np.dstack([base, alpha]), "RGBA").convert(mode)
         expected = (base * (128 / 255) + 255 * (1 - 128 / 255)).round()
     else:  # an adaptive palette holds both colours exactly
-        image = image.convert(mode, palette=pil.Palette.ADAPTIVE) if mode == "P" else \
-            image.convert(mode)
+        image = (
+            image.convert(mode, palette=pil.Palette.ADAPTIVE)
+            if mode == "P"
+            else image.convert(mode)
+        )
         expected = rgb
     path = tmp_path / ("x.tif" if mode == "CMYK" else "x.png")
     image.save(path)

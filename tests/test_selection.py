@@ -1,6 +1,7 @@
 """Which algorithm each layer gets, why, and tuning by measurement."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,62 @@ def test_tune_rejects_algorithms_over_the_tolerance(tmp_path, rng):
     assert "winograd-f6" in record["rejected"]
     assert model.layers()[0]["algorithm"] == "im2col-gemm"
     assert "rejected for error" in model.layers()[0]["reason"]
+
+
+def _tuned_conv(rng):
+    return single_op("Convolution", (1, 8, 12, 12), rng, {"weight": uniform(rng, (8, 8, 3, 3))},
+                     kernel=(3, 3), pad=(1, 1), num_filter=8, no_bias=True)  # fmt: skip
+
+
+@pytest.mark.parametrize("content, warning", [
+    ("{not json", "ignoring the tuning file"),
+    ("[1, 2]", "not a JSON object"),
+    ('{"k": {"best": "no-such-algorithm", "seconds": {}}}', "1 malformed record(s)"),
+    ('{"k": {"best": "im2col-gemm", "seconds": {"im2col-gemm": "fast"}}}',
+     "1 malformed record(s)"),
+])  # fmt: skip
+def test_corrupt_tuning_file_is_ignored_with_a_warning(content, warning, tmp_path, rng, caplog):
+    path = tmp_path / "tuning.json"
+    path.write_text(content)
+    with caplog.at_level("WARNING", logger="tilewise"):
+        model = tilewise.compile(_tuned_conv(rng), algo="tune", tuning_file=str(path))
+    assert warning in caplog.text
+    assert "tuned" in model.layers()[0]["reason"]
+    records = json.loads(path.read_text())  # rewritten whole: valid JSON, measured records
+    assert all(r["best"] in r["seconds"] for r in records.values())
+
+
+def test_a_record_naming_an_algorithm_the_layer_cannot_use_is_measured_again(tmp_path, rng):
+    path = tmp_path / "tuning.json"
+    graph = single_op("Convolution", (1, 8, 12, 12), rng, {"weight": uniform(rng, (8, 8, 5, 5))},
+                      kernel=(5, 5), stride=(2, 2), num_filter=8, no_bias=True)  # fmt: skip
+    tilewise.compile(graph, algo="tune", tuning_file=str(path))
+    records = json.loads(path.read_text())
+    (record,) = records.values()
+    record["best"] = "winograd-f4"  # stride 2: Winograd does not apply
+    record["seconds"]["winograd-f4"] = 0.0
+    path.write_text(json.dumps(records))
+    model = tilewise.compile(graph, algo="tune", tuning_file=str(path))
+    assert model.layers()[0]["algorithm"] != "winograd-f4"
+
+
+def test_concurrent_tuners_leave_a_valid_file_with_every_record(tmp_path, rng):
+    """Processes tuning different layers at once: atomic writes, records merged."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "tuning.json"
+    script = (
+        f"import sys, numpy as np, tilewise; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        "from graphs import single_op, uniform; rng = np.random.default_rng(0);"
+        "c = int(sys.argv[1]);"
+        "g = single_op('Convolution', (1, c, 10, 10), rng,"
+        " {'weight': uniform(rng, (c, c, 3, 3))}, kernel=(3, 3), pad=(1, 1), num_filter=c,"
+        " no_bias=True);"
+        f"tilewise.compile(g, algo='tune', tuning_file={str(path)!r})"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(c)]) for c in (4, 6, 8, 10)]
+    assert [w.wait(300) for w in workers] == [0, 0, 0, 0]
+    records = json.loads(path.read_text())
+    assert sorted(json.loads(k)[3][0] for k in records) == [4, 6, 8, 10]
+    assert not list(tmp_path.glob("*.tmp"))

@@ -4,8 +4,11 @@ count; keep the winner in a JSON file in the user's cache directory and reuse it
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from tilewise.host import cpu_model
 from tilewise.plan.select import describe_layer
 
 DEFAULT_TOLERANCE = 1e-3
+log = logging.getLogger("tilewise")
 
 
 def tuning_path() -> Path:
@@ -41,21 +45,24 @@ class Tuner:
         self.threads = threads
         self.tolerance = tolerance
         self.path = Path(path) if path else tuning_path()
-        try:
-            self.records = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.records = {}
+        self.records = read_records(self.path)
         self.measured = 0
 
     def choose(self, attrs, weight, bias, in_shape, out_shape) -> tuple[ConvAlgorithm, str]:
         key = tuning_key(attrs, in_shape, self.threads)
         record = self.records.get(key)
-        if record is None or record.get("tolerance") != self.tolerance:
+        baseline = plain_choice(attrs, in_shape).name
+        usable = {a.name for a in applicable(attrs, in_shape)} | {baseline}
+        if (
+            record is None
+            or record.get("tolerance") != self.tolerance
+            or baseline not in record["seconds"]
+            or record["best"] not in usable
+        ):
             record = self._measure(attrs, weight, bias, in_shape, out_shape)
             self.records[key] = record
             self.measured += 1
         best = ALGORITHMS[record["best"]]
-        baseline = plain_choice(attrs, in_shape).name
         speedup = record["seconds"][baseline] / record["seconds"][best.name]
         rejected = record.get("rejected", {})
         note = f"; rejected for error: {', '.join(rejected)}" if rejected else ""
@@ -86,12 +93,75 @@ class Tuner:
         }
 
     def save(self) -> None:
+        """Atomic: a temporary file of this process's own, renamed over the file; records
+        another process wrote meanwhile are merged in first (last writer wins per layer)."""
         if not self.measured:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.records, indent=1, sort_keys=True))
-        temporary.replace(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with _locked(self.path.with_name(self.path.name + ".lock")):
+                records = {**read_records(self.path, quiet=True), **self.records}
+                handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tuning-",
+                                                     suffix=".tmp")  # fmt: skip
+                try:
+                    with os.fdopen(handle, "w", encoding="utf-8") as out:
+                        json.dump(records, out, indent=1, sort_keys=True)
+                    os.replace(temporary, self.path)
+                finally:
+                    with contextlib.suppress(OSError):
+                        os.unlink(temporary)
+        except OSError as error:
+            log.warning("tuning results not saved to %s: %s", self.path, error)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path):
+    """Writers take turns (POSIX advisory lock; elsewhere the rename alone keeps the file
+    whole, and a concurrent writer's new records may be lost)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def read_records(path: Path, quiet: bool = False) -> dict:
+    """The tuning file's records; a missing file is empty, a corrupt one (or corrupt
+    records) is ignored with a warning and measured again."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        if not quiet:
+            log.warning("ignoring the tuning file %s (%s); layers will be measured again",
+                        path, error)  # fmt: skip
+        return {}
+    if not isinstance(records, dict):
+        if not quiet:
+            log.warning("ignoring the tuning file %s: not a JSON object", path)
+        return {}
+    valid = {key: r for key, r in records.items() if _valid(r)}
+    if len(valid) != len(records) and not quiet:
+        log.warning("ignoring %d malformed record(s) in the tuning file %s",
+                    len(records) - len(valid), path)  # fmt: skip
+    return valid
+
+
+def _valid(record) -> bool:
+    return (
+        isinstance(record, dict)
+        and record.get("best") in ALGORITHMS
+        and isinstance(record.get("seconds"), dict)
+        and record["best"] in record["seconds"]
+        and all(isinstance(v, (int, float)) for v in record["seconds"].values())
+    )
 
 
 def _time(algorithm, attrs, weight, bias, x, in_shape, out_shape, budget: float = 0.2):
