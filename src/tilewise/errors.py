@@ -8,9 +8,11 @@ class TilewiseError(ValueError):
 class GraphError(TilewiseError):
     """A node whose attributes or input shapes are illegal."""
 
-    def __init__(self, node_name: str, op: str, input_shapes: list, message: str) -> None:
+    def __init__(self, node_name: str, op: str, input_shapes: list, message: str,
+                 source: str | None = None) -> None:  # fmt: skip
         shapes = ", ".join(str(tuple(s)) for s in input_shapes) or "none"
-        super().__init__(f"node '{node_name}' ({op}), input shapes [{shapes}]: {message}")
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}node '{node_name}' ({op}), input shapes [{shapes}]: {message}")
         self.node_name = node_name
         self.op = op
 

@@ -18,8 +18,10 @@ class ImportContext:
     Each emitted node's output shape is inferred at once, so errors name the ONNX node.
     """
 
-    def __init__(self, graph: Graph, consts: dict, batch_size: int, opset: int) -> None:
+    def __init__(self, graph: Graph, consts: dict, batch_size: int, opset: int,
+                 source: str | None = None) -> None:  # fmt: skip
         self.graph = graph
+        self.source = source  # the file, named in every error
         self.consts = consts
         self.opset = opset
         self.shapes = {graph.input_name: (batch_size, *graph.input_shape)}
@@ -46,7 +48,7 @@ class ImportContext:
     def fail(self, message: str) -> GraphError:
         node = self.onnx_node
         known = [self.shape(n) for n in node.input if n in self.shapes or n in self.consts]
-        return GraphError(node.name or node.output[0], node.op_type, known, message)
+        return GraphError(node.name or node.output[0], node.op_type, known, message, self.source)
 
     def emit(self, op: str, inputs: list[str], output: str | None = None, **attrs) -> str:
         """Append a tilewise node; returns its output value (a new name unless given)."""

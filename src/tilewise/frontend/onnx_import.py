@@ -55,14 +55,29 @@ class OnnxModel:
             from onnx import numpy_helper
         except ImportError:
             raise TilewiseError("loading ONNX needs the onnx package: pip install onnx") from None
+        from onnx import TensorProto
+
+        from tilewise.frontend import onnx_checks
+
+        external_base = None
         if isinstance(source, onnx.ModelProto):
             model, self.path = source, source.graph.name or "model"
         else:
-            self.path = str(source)
+            self.path = external_base = str(source)
             model = self._read(onnx, self.path)
         body = model.graph
         if not body.node:
             raise TilewiseError(f"{self.path}: the model has no nodes (empty or truncated file)")
+        onnx_checks.check_versions(model, self.path)
+        onnx_checks.check_graph(body, self.path)
+        limit = onnx_checks.memory_limit()
+        for tensor in body.initializer:
+            onnx_checks.check_tensor(tensor, self.path, limit)
+            if tensor.data_location == TensorProto.EXTERNAL:
+                if external_base is None:
+                    raise TilewiseError(f"{self.path}: initializer '{tensor.name}' has external "
+                                        "data; load the model from its file")  # fmt: skip
+                onnx_checks.read_external(tensor, external_base)
         self.opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")),
                           13)  # fmt: skip
         self.nodes = list(body.node)
@@ -93,7 +108,7 @@ class OnnxModel:
     @staticmethod
     def _read(onnx, path: str):
         try:
-            return onnx.load(path)
+            return onnx.load(path, load_external_data=False)  # read, checked, in onnx_checks
         except FileNotFoundError:
             raise TilewiseError(f"{path}: no such file") from None
         except Exception as error:  # protobuf DecodeError and others
@@ -130,7 +145,7 @@ class OnnxModel:
 
     def _build(self, batch_size: int) -> Graph:
         graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, self.input_shape)
-        ctx = ImportContext(graph, dict(self.consts), batch_size, self.opset)
+        ctx = ImportContext(graph, dict(self.consts), batch_size, self.opset, self.path)
         for node, attrs in zip(self.nodes, self.attrs, strict=True):
             ctx.onnx_node = node
             inputs = [n for n in node.input if n]

@@ -13,6 +13,7 @@ from tilewise.errors import TilewiseError
 from tilewise.host import simd_width
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import infer_shapes
+from tilewise.limits import memory_limit
 from tilewise.passes.pipeline import DEFAULT_PASSES, Pass, run_passes
 from tilewise.plan.layout import plan_layout
 from tilewise.plan.memory import StepIO, assign_buffers
@@ -65,13 +66,19 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
     buffer_of, sizes = assign_buffers(io, physical, graph.input_name, output)
+    scratch_size = max([s.operator.scratch for s in steps] + [1])
+    needed = 4 * (sum(sizes) + scratch_size)
+    if needed > memory_limit():
+        raise TilewiseError(f"{graph.name}: batch {batch_size} needs {needed:,} bytes of "
+                            f"buffers, over the {memory_limit():,}-byte limit "
+                            "(TILEWISE_MEMORY_LIMIT)")  # fmt: skip
     buffers = [np.empty(size, np.float32) for size in sizes]
     views = {}
     for value, index in buffer_of.items():
         views[value] = buffers[index][: math.prod(physical[value])].reshape(physical[value])
     for step, ins in zip(steps, data_inputs, strict=True):
         step.inputs = ins
-    scratch = np.empty(max([s.operator.scratch for s in steps] + [1]), np.float32)
+    scratch = np.empty(scratch_size, np.float32)
     return CompiledModel(
         graph.name,
         steps,
