@@ -129,3 +129,56 @@ def test_wrong_input_size_is_a_graph_error():
              r"kernel \(7, 7\) is larger than the padded input 1x1")  # fmt: skip
     with pytest.raises(tilewise.GraphError, match=match):
         tilewise.load(str(DATA / "inception_bn_w8"), input_shape=(3, 32, 32))
+
+
+def _mangled_symbol(tmp_path, change) -> str:
+    symbol = json.loads((DATA / "ops_merge-symbol.json").read_text())
+    first_op = next(i for i, n in enumerate(symbol["nodes"]) if n["op"] != "null")
+    change(symbol, first_op)
+    (tmp_path / "m-symbol.json").write_text(json.dumps(symbol))
+    shutil.copy(DATA / "ops_merge-0000.params", tmp_path / "m-0000.params")
+    return str(tmp_path / "m")
+
+
+def _set_input(index):
+    return lambda s, op: s["nodes"][op]["inputs"].__setitem__(0, [index(s, op), 0, 0])
+
+
+@pytest.mark.parametrize("change, message", [
+    (_set_input(lambda s, op: len(s["nodes"]) - 1),
+     r"node 'a' \(Convolution\) reads node 25 'prob', which does not come before it \(a cycle\)"),
+    (_set_input(lambda s, op: op),
+     r"node 'a' \(Convolution\) reads node 3 'a', which does not come before it"),
+    (_set_input(lambda s, op: 999), r"node 'a' \(Convolution\): refers to node 999; the file "
+                                    r"has nodes 0-25"),
+    (lambda s, op: s.__setitem__("heads", [[-1, 0, 0]]), r"heads: refers to node -1"),
+    (lambda s, op: s["nodes"][op]["inputs"].__setitem__(0, "data"),
+     r"input reference 'data' is not \[node, index\]"),
+    (lambda s, op: s["nodes"][op + 1].__setitem__("name", "a"),
+     r"nodes 3 and 4 are both named 'a'"),
+    (lambda s, op: s["nodes"][op]["attrs"].__setitem__("kernel", "(3, x)"),
+     r"node 'a' \(Convolution\), input shapes \[\(1, 6, 8, 8\)\]: attribute 'kernel' = "
+     r"'\(3, x\)' is not a valid tuple"),
+])  # fmt: skip
+def test_broken_symbol_files_name_the_file_and_node(tmp_path, change, message):
+    prefix = _mangled_symbol(tmp_path, change)
+    with pytest.raises(tilewise.TilewiseError, match=message) as info:
+        tilewise.load(prefix, input_shape=(6, 8, 8))
+    assert str(info.value).startswith(f"{prefix}-symbol.json: ")
+
+
+def test_a_lying_shape_in_params_is_truncation_not_an_allocation(tmp_path):
+    """ndim 2 with dims 2^40 x 2^40 in a small file: refused from the byte count alone."""
+    raw = bytearray((DATA / "ops_fc3d-0000.params").read_bytes())
+    arrays = read_ndarray_list(DATA / "ops_fc3d-0000.params")
+    first = next(iter(arrays.values()))
+    # the first array's header: magic (4) + stype (4) + ndim (4) then int64 dims, after the
+    # file header (16) and array count (8)
+    offset = 16 + 8 + 4 + 4 + 4
+    assert int.from_bytes(raw[offset - 4 : offset], "little") == first.ndim
+    raw[offset : offset + 16] = (2**40).to_bytes(8, "little") * 2
+    path = tmp_path / "lying.params"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ParamsFileError, match=r"truncated: array 0 data \(\(1099511627776, "
+                                              r"1099511627776\)"):  # fmt: skip
+        read_ndarray_list(path)

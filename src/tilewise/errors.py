@@ -1,5 +1,7 @@
 """Exceptions users see. Each message names the node, op and shapes involved."""
 
+from __future__ import annotations
+
 
 class TilewiseError(ValueError):
     """Base class for every error tilewise raises on bad input."""
@@ -15,6 +17,15 @@ class GraphError(TilewiseError):
         super().__init__(f"{where}node '{node_name}' ({op}), input shapes [{shapes}]: {message}")
         self.node_name = node_name
         self.op = op
+        self.input_shapes = input_shapes
+        self.message = message
+        self.source = source
+
+    def located(self, source: str) -> GraphError:
+        """The same error, naming the file it came from."""
+        if self.source:
+            return self
+        return GraphError(self.node_name, self.op, self.input_shapes, self.message, source)
 
 
 class UnsupportedOpError(TilewiseError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tilewise.errors import TilewiseError
+from tilewise.errors import GraphError, TilewiseError
 from tilewise.frontend.mxnet_params import read_ndarray_list, split_params
 from tilewise.frontend.mxnet_symbol import read_symbol, symbol_to_graph
 from tilewise.ir.graph import Graph
@@ -48,7 +48,10 @@ def load_graph(path: str, epoch: int | None = None, input_shape: tuple[int, ...]
         raise TilewiseError(f"{params_path}: the arrays have no names; not a checkpoint")
     graph = symbol_to_graph(read_symbol(symbol_path), split_params(arrays), str(symbol_path),
                             input_shape or DEFAULT_INPUT_SHAPE)  # fmt: skip
-    infer_shapes(graph, 1)
+    try:
+        infer_shapes(graph, 1)
+    except GraphError as error:
+        raise error.located(str(symbol_path)) from None
     return graph
 
 

@@ -9,6 +9,7 @@ int32 device type and id, int32 dtype flag, then the data.
 
 from __future__ import annotations
 
+import math
 import struct
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _array(reader: _Reader, index: int) -> np.ndarray:
     if flag not in DTYPES:
         raise reader.fail(f"array {index} has unsupported dtype flag {flag}")
     dtype = np.dtype(DTYPES[flag])
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)  # Python ints: a lying shape cannot wrap around
     raw = reader.take(count * dtype.itemsize, f"array {index} data ({shape}, {dtype})")
     return np.frombuffer(raw, dtype).reshape(shape).copy()
 

@@ -44,6 +44,7 @@ def symbol_to_graph(symbol: dict, params: dict[str, np.ndarray], source: str,
     heads = symbol.get("heads")
     if not isinstance(nodes, list) or not heads:
         raise TilewiseError(f"{source}: not an MXNet symbol file (no 'nodes' and 'heads')")
+    _check_structure(nodes, heads, source)
     unsupported = [(n.get("op"), n.get("name")) for n in nodes
                    if n.get("op") != "null" and n.get("op") not in OPS]  # fmt: skip
     if unsupported:
@@ -84,6 +85,44 @@ def symbol_to_graph(symbol: dict, params: dict[str, np.ndarray], source: str,
     graph.constants = {k: np.asarray(v, np.float32) for k, v in params.items() if k in used}
     graph.output_name = names[heads[0][0]]
     return graph
+
+
+def _reference(ref, source: str, where: str, count: int) -> int:
+    if not (isinstance(ref, list) and ref and isinstance(ref[0], int)
+            and not isinstance(ref[0], bool)):  # fmt: skip
+        raise TilewiseError(f"{source}: {where}: input reference {ref!r} is not [node, index]")
+    if not 0 <= ref[0] < count:
+        raise TilewiseError(f"{source}: {where}: refers to node {ref[0]}; the file has "
+                            f"nodes 0-{count - 1}")  # fmt: skip
+    return ref[0]
+
+
+def _check_structure(nodes: list, heads: list, source: str) -> None:
+    """Every node a named op; every reference to an earlier node (the file lists nodes in
+    order, so a reference to itself or a later node is a cycle); names unique."""
+    seen: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        if not (isinstance(node, dict) and isinstance(node.get("op"), str)
+                and isinstance(node.get("name"), str)):  # fmt: skip
+            raise TilewiseError(f"{source}: node {index} is not an object with 'op' and 'name'")
+        where = f"node '{node['name']}' ({node['op']})"
+        if node["name"] in seen:
+            raise TilewiseError(f"{source}: nodes {seen[node['name']]} and {index} are both "
+                                f"named '{node['name']}'")  # fmt: skip
+        seen[node["name"]] = index
+        inputs = node.get("inputs", [])
+        if not isinstance(inputs, list):
+            raise TilewiseError(f"{source}: {where}: 'inputs' is not a list")
+        for ref in inputs:
+            target = _reference(ref, source, where, len(nodes))
+            if target >= index:
+                raise TilewiseError(f"{source}: {where} reads node {target} "
+                                    f"'{nodes[target].get('name')}', which does not come "
+                                    "before it (a cycle)")  # fmt: skip
+    if not isinstance(heads, list):
+        raise TilewiseError(f"{source}: 'heads' is not a list")
+    for ref in heads:
+        _reference(ref, source, "heads", len(nodes))
 
 
 def read_symbol(path: str | Path) -> dict:
