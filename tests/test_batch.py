@@ -21,9 +21,9 @@ from tilewise.cli import main  # noqa: E402
 from tilewise.errors import TilewiseError  # noqa: E402
 
 TINY = Options(batch_size=4, resize=37, crop=32)  # the zoo's "tiny" network takes 32x32
-BROKEN = {"truncated.jpg": "not a readable image: Truncated File Read",
-          "empty.png": "not a readable image: unknown format, or not an image",
-          "notes.bmp": "not a readable image: unknown format, or not an image"}  # fmt: skip
+BROKEN = {"truncated.jpg": "not a readable image (OSError: Truncated File Read)",
+          "empty.png": "not a readable image (unknown format, or not an image)",
+          "notes.bmp": "not a readable image (unknown format, or not an image)"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

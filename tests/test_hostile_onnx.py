@@ -203,3 +203,14 @@ def test_activations_over_the_memory_limit(tmp_path, monkeypatch):
                        match=r"batch 2 needs [\d,]+ bytes of buffers, over the 67,108,864-byte "
                              r"limit \(TILEWISE_MEMORY_LIMIT\)"):  # fmt: skip
         tilewise.load(path).compile(2)
+
+
+def test_fuzz_finding_pool_without_kernel_shape():
+    """Found by fuzz/onnx_import.py: a MaxPool whose kernel_shape attribute was renamed."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "fuzz" / "onnx-pool-without-kernel-shape.onnx"
+    with pytest.raises(tilewise.GraphError,
+                       match=rf"{path}: node '.*' \((Max|Average)Pool\), input shapes .*: "
+                             r"required attribute or input 'kernel_shape' is missing"):  # fmt: skip
+        tilewise.load(str(path))

@@ -167,8 +167,14 @@ def test_broken_symbol_files_name_the_file_and_node(tmp_path, change, message):
     assert str(info.value).startswith(f"{prefix}-symbol.json: ")
 
 
-def test_a_lying_shape_in_params_is_truncation_not_an_allocation(tmp_path):
-    """ndim 2 with dims 2^40 x 2^40 in a small file: refused from the byte count alone."""
+@pytest.mark.parametrize("dims, message", [
+    ((2**40, 2**40), r"array 0 declares shape \(1099511627776, 1099511627776\), over the "
+                     r"17,179,869,184-byte limit"),
+    ((0, 2**62), r"array 0 declares shape \(0, 4611686018427387904\), over the"),
+    ((2**20, 2**10), r"truncated: array 0 data \(\(1048576, 1024\)"),
+])  # fmt: skip
+def test_a_lying_shape_in_params_is_refused_before_allocating(tmp_path, dims, message):
+    """Dimensions the file cannot hold: refused from the header alone."""
     raw = bytearray((DATA / "ops_fc3d-0000.params").read_bytes())
     arrays = read_ndarray_list(DATA / "ops_fc3d-0000.params")
     first = next(iter(arrays.values()))
@@ -176,9 +182,21 @@ def test_a_lying_shape_in_params_is_truncation_not_an_allocation(tmp_path):
     # file header (16) and array count (8)
     offset = 16 + 8 + 4 + 4 + 4
     assert int.from_bytes(raw[offset - 4 : offset], "little") == first.ndim
-    raw[offset : offset + 16] = (2**40).to_bytes(8, "little") * 2
+    raw[offset : offset + 16] = b"".join(d.to_bytes(8, "little") for d in dims)
     path = tmp_path / "lying.params"
     path.write_bytes(bytes(raw))
-    with pytest.raises(ParamsFileError, match=r"truncated: array 0 data \(\(1099511627776, "
-                                              r"1099511627776\)"):  # fmt: skip
+    with pytest.raises(ParamsFileError, match=message):
         read_ndarray_list(path)
+
+
+def test_fuzz_finding_node_without_inputs(tmp_path):
+    """Found by fuzz/mxnet_symbol.py: a Dropout whose 'inputs' key was mangled away."""
+    shutil.copy(Path(__file__).parent / "data" / "fuzz" / "mxnet_symbol-no-data-input.json",
+                tmp_path / "m-symbol.json")  # fmt: skip
+    shutil.copy(DATA / "ops_merge-0000.params", tmp_path / "m-0000.params")
+    with pytest.raises(
+        tilewise.GraphError,
+        match=r"m-symbol.json: node 'drop' \(Dropout\), "
+        r"input shapes \[none\]: has no data input",
+    ):
+        tilewise.load(str(tmp_path / "m"), input_shape=(6, 8, 8))

@@ -378,7 +378,10 @@ def test_classify_an_image(server, plans):
     assert [g[2] for g in got] == pytest.approx([e[2] for e in expected], rel=1e-5)
     assert answer["server_ms"] >= answer["compute_ms"] > 0
     status, body, _ = server.request("POST", "/v2/models/tiny/classify", b"not an image")
-    assert status == 400 and b"not a readable image (12 bytes)" in body
+    assert status == 400
+    assert json.loads(body) == {
+        "error": "12 bytes: not a readable image (unknown format, or not an image)"
+    }
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from codegen import combination, header, job_prologue
+from codegen import combination, header, job_prologue, source_digest
 
 TARGET = "src/tilewise/kernels/fft_generated.py"
 
@@ -134,7 +134,10 @@ from tilewise.kernels.tiles import gather_tiles, scatter_tiles
 
 def render() -> str:
     """The module's source, before formatting."""
-    parts = [header("tools/gen_fft.py", "Tiled-FFT transforms; see conv/fft.py.") + IMPORTS]
+    parts = [
+        header("tools/gen_fft.py", "Tiled-FFT transforms; see conv/fft.py.") + IMPORTS,
+        source_digest("tiles.py", "activation.py"),
+    ]
     for size in (8, 16):
         parts += ["", "", input_kernel(size), "", "", output_kernel(size)]
     parts += ["", "", "INPUT = {8: input_fft8, 16: input_fft16}",

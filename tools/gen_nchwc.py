@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from codegen import header
+from codegen import header, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
 OPS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul", "maximum",
@@ -177,6 +177,7 @@ def render() -> str:
            "tools/gen_nchwc.py for the register blocking.\n")  # fmt: skip
     parts = [header("tools/gen_nchwc.py", doc) + IMPORTS,
              f"GEOMETRY = {tuple(GEOMETRY)!r}",
+             source_digest("simd.py", "activation.py"),
              f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)"]  # fmt: skip
     kernels = []
     for width in CONFIGS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from codegen import combination, header, job_prologue
+from codegen import combination, header, job_prologue, source_digest
 
 # Load the matrices module by path: the package imports the file this script writes.
 _spec = importlib.util.spec_from_file_location(
@@ -113,7 +113,10 @@ def render() -> str:
         "Winograd transform kernels with the matrix entries of kernels/winograd_matrices.py"
         "\nas constants; see kernels/tiles.py.\n"
     )
-    parts = [header("tools/gen_winograd.py", doc) + IMPORTS]
+    parts = [
+        header("tools/gen_winograd.py", doc) + IMPORTS,
+        source_digest("tiles.py", "activation.py"),
+    ]
     for m in (2, 4, 6):
         parts += ["", "", input_kernel(m), "", "", output_kernel(m)]
     parts += ["", "", "INPUT = {2: input_f2, 4: input_f4, 6: input_f6}",

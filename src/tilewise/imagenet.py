@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -37,12 +38,19 @@ def preprocess(
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise TilewiseError("reading images needs Pillow: pip install pillow") from None
-    if not isinstance(image, Image.Image):
-        try:
+    name = str(image) if isinstance(image, str | os.PathLike) else "image"
+    try:
+        if not isinstance(image, Image.Image):
             image = Image.open(image)
-        except (FileNotFoundError, UnidentifiedImageError, OSError) as error:
-            raise TilewiseError(f"{image}: not a readable image ({error})") from None
-    image = to_rgb(image)
+        image = to_rgb(image)  # decodes: damage shows here
+    except Image.DecompressionBombError as error:
+        raise TilewiseError(f"{name}: image refused: {error}") from None
+    except UnidentifiedImageError:  # its text names a path or a stream: say the same for both
+        raise TilewiseError(f"{name}: not a readable image (unknown format, or not an "
+                            "image)") from None  # fmt: skip
+    except Exception as error:  # Pillow's decoders raise OSError, SyntaxError, struct.error...
+        raise TilewiseError(f"{name}: not a readable image ({type(error).__name__}: "
+                            f"{error})") from None  # fmt: skip
     width, height = image.size
     ratio = resize / min(width, height)
     image = image.resize((round(width * ratio), round(height * ratio)), Image.BILINEAR)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tilewise.errors import TilewiseError
+from tilewise.limits import memory_limit
 
 LIST_MAGIC = 0x112
 V1, V2, V3 = 0xF993FAC8, 0xF993FAC9, 0xF993FACA
@@ -83,6 +84,9 @@ def _array(reader: _Reader, index: int) -> np.ndarray:
         raise reader.fail(f"array {index} has unsupported dtype flag {flag}")
     dtype = np.dtype(DTYPES[flag])
     count = math.prod(shape)  # Python ints: a lying shape cannot wrap around
+    if math.prod(max(d, 1) for d in shape) * dtype.itemsize > memory_limit():
+        raise reader.fail(f"array {index} declares shape {shape}, over the "
+                          f"{memory_limit():,}-byte limit (TILEWISE_MEMORY_LIMIT)")  # fmt: skip
     raw = reader.take(count * dtype.itemsize, f"array {index} data ({shape}, {dtype})")
     return np.frombuffer(raw, dtype).reshape(shape).copy()
 

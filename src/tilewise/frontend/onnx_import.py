@@ -143,6 +143,20 @@ class OnnxModel:
             raise InputError(f"{self.path} fixes the batch at {fixed}; batch {batch_size} "
                              f"does not fit: {error}") from None  # fmt: skip
 
+    @staticmethod
+    def _handle(ctx: ImportContext, node, attrs: dict) -> None:
+        """The op's handler; a file wired in ways it does not expect (an attribute missing,
+        an input list too short) still gets an error naming the file and node."""
+        try:
+            HANDLERS[node.op_type](ctx, node, attrs)
+        except TilewiseError:
+            raise
+        except KeyError as error:
+            raise ctx.fail(f"required attribute or input {error} is missing") from None
+        except (IndexError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise ctx.fail(f"attributes or inputs do not fit {node.op_type} "
+                           f"({type(error).__name__}: {error})") from None  # fmt: skip
+
     def _build(self, batch_size: int) -> Graph:
         graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, self.input_shape)
         ctx = ImportContext(graph, dict(self.consts), batch_size, self.opset, self.path)
@@ -162,7 +176,7 @@ class OnnxModel:
                     raise ctx.fail(f"constant folding failed: {error}") from None
                 ctx.consts.update(zip(node.output, outputs, strict=False))
             else:
-                HANDLERS[node.op_type](ctx, node, attrs)
+                self._handle(ctx, node, attrs)
         if self.output_name not in ctx.shapes:
             raise GraphError("<graph>", "output", [], f"output '{self.output_name}' is "
                              "a constant or never produced; nothing to run")  # fmt: skip

@@ -42,7 +42,14 @@ def infer_shapes(graph: Graph, batch_size: int = 1) -> dict[str, tuple[int, ...]
             roles = schema.params(attrs)
             if len(params) != len(roles):
                 raise AttrProblem(f"expects parameters {roles}, got {params}")
-            out_shape = schema.infer(attrs, data_shapes)
+            if not data_shapes:
+                raise AttrProblem("has no data input")
+            try:
+                out_shape = schema.infer(attrs, data_shapes)
+            except (IndexError, KeyError, TypeError, ValueError, ZeroDivisionError) as error:
+                # a file's graph can be wired in ways no schema anticipates: still its error
+                raise AttrProblem(f"inputs do not fit {node.op} ({type(error).__name__}: "
+                                  f"{error})") from None  # fmt: skip
             expected = schema.param_shapes(attrs, data_shapes[0]) if data_shapes else {}
             for role, name in zip(roles, params, strict=True):
                 if name not in graph.constants:

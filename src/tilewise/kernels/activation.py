@@ -17,10 +17,21 @@ CODES = {
 }
 
 
+# Every clamp is written "bound if value is past it, else value", so NaN, which compares
+# false, passes through as IEEE arithmetic would carry it (max(NaN, 0) would drop it).
+
+
+@njit(inline="always")
+def clamp(value, low, high):
+    if value < low:
+        return low
+    return high if value > high else value
+
+
 @njit(inline="always")
 def apply_act(value, act):
     if act == RELU:
-        return value if value > 0.0 else np.float32(0.0)
+        return np.float32(0.0) if value < 0.0 else value
     if act == SIGMOID:
         return np.float32(1.0 / (1.0 + math.exp(-value)))
     if act == TANH:
@@ -29,10 +40,10 @@ def apply_act(value, act):
         # log(1 + e^x) without overflow for large x
         return np.float32(max(value, 0.0) + math.log1p(math.exp(-abs(value))))
     if act == RELU6:
-        return min(max(value, np.float32(0.0)), np.float32(6.0))
+        return clamp(value, np.float32(0.0), np.float32(6.0))
     if act == HARD_SWISH:  # float32 constants throughout: a float64 one stops vectorising
         gate = value * np.float32(1.0 / 6.0) + np.float32(0.5)
-        return value * min(max(gate, np.float32(0.0)), np.float32(1.0))
+        return value * clamp(gate, np.float32(0.0), np.float32(1.0))
     return value
 
 
@@ -46,10 +57,10 @@ def activate_row(row, act):
     if act == RELU:
         for p in range(size):
             v = row[p]
-            row[p] = v if v > 0.0 else np.float32(0.0)
+            row[p] = np.float32(0.0) if v < 0.0 else v
     elif act == RELU6:
         for p in range(size):
-            row[p] = min(max(row[p], np.float32(0.0)), np.float32(6.0))
+            row[p] = clamp(row[p], np.float32(0.0), np.float32(6.0))
     else:
         for p in range(size):
             row[p] = apply_act(row[p], act)

@@ -84,7 +84,7 @@ def pool_blocked(x, out, kh, kw, sh, sw, ph, pw, is_max, count_include_pad):
                         src = x[n, cb, iy, ix]
                         for lane in range(lanes):
                             v = src[lane]
-                            dst[lane] = v if v > dst[lane] else dst[lane]
+                            dst[lane] = v if v > dst[lane] or v != v else dst[lane]  # NaN sticks
             else:
                 dst[:] = 0.0
                 for iy in range(y0, y1):
@@ -116,7 +116,8 @@ def global_pool_blocked(x, out, is_max):
                 src = x[n, cb, h, w]
                 for lane in range(lanes):
                     if is_max:
-                        dst[lane] = max(dst[lane], src[lane])
+                        v = src[lane]
+                        dst[lane] = v if v > dst[lane] or v != v else dst[lane]  # NaN sticks
                     else:
                         dst[lane] += src[lane]
         if not is_max:

@@ -33,11 +33,11 @@ def max_pool(x, out, kh, kw, sh, sw, ph, pw):
                     if sw == 1:  # contiguous: the loop vectorises
                         for i in range(hi - lo):
                             v = seg[i]
-                            dst[i] = v if v > dst[i] else dst[i]
+                            dst[i] = v if v > dst[i] or v != v else dst[i]  # NaN sticks
                     else:
                         for i in range(hi - lo):
                             v = seg[i * sw]
-                            dst[i] = v if v > dst[i] else dst[i]
+                            dst[i] = v if v > dst[i] or v != v else dst[i]  # NaN sticks
 
 
 @njit(parallel=True, cache=True)
@@ -91,7 +91,8 @@ def global_pool(x, out, is_max):
         if is_max:
             best = plane[0]
             for p in range(1, size):
-                best = max(best, plane[p])
+                v = plane[p]
+                best = v if v > best or v != v else best  # NaN sticks
             out[n, c] = best
         else:
             total = np.float32(0.0)

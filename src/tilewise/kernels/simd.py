@@ -121,19 +121,21 @@ class VectorOps:
 
             return vt(vt, vt), codegen
 
+        # maximum(a, b) = b where a < b, else a; minimum(a, b) = b where b < a, else a: a NaN
+        # in `a` (the value being clamped) passes through, and each is one vmaxps/vminps.
         @intrinsic
         def maximum(typingctx, a, b):
             def codegen(context, builder, sig, args):
-                return builder.call(_llvm_function(builder, f"llvm.maxnum.{suffix}", llvm_type, 2),
-                                    args)  # fmt: skip
+                below = builder.fcmp_ordered("<", args[0], args[1])
+                return builder.select(below, args[1], args[0])
 
             return vt(vt, vt), codegen
 
         @intrinsic
         def minimum(typingctx, a, b):
             def codegen(context, builder, sig, args):
-                return builder.call(_llvm_function(builder, f"llvm.minnum.{suffix}", llvm_type, 2),
-                                    args)  # fmt: skip
+                above = builder.fcmp_ordered("<", args[1], args[0])
+                return builder.select(above, args[1], args[0])
 
             return vt(vt, vt), codegen
 

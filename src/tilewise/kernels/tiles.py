@@ -9,6 +9,7 @@ then tile row, then column; tile (ty, tx) reads the size x size window at
 4 KiB aliasing against the transformed tiles measured 2x slower.
 """
 
+import numpy as np
 from numba import njit
 
 from tilewise.kernels.activation import RELU, apply_act
@@ -58,7 +59,8 @@ def scatter_tiles(y, out, k, t0, count, size, step_h, step_w, tiles_h, tiles_w, 
             dst = plane[oy0 + i, ox0 : ox0 + cols]
             if act == RELU:
                 for j in range(cols):
-                    dst[j] = max(y[i * size + j, q], 0.0)
+                    v = y[i * size + j, q]
+                    dst[j] = np.float32(0.0) if v < 0.0 else v  # NaN passes
             else:
                 for j in range(cols):
                     dst[j] = apply_act(y[i * size + j, q], act)

@@ -9,6 +9,8 @@ from numba import njit, prange
 
 from tilewise.kernels.tiles import gather_tiles, scatter_tiles
 
+SOURCE_DIGEST = "0759be48166c228d"  # sha256 of kernels/{tiles.py, activation.py}
+
 
 @njit(parallel=True, cache=True)
 def input_f2(x, v, pad_h, pad_w, tiles_h, tiles_w, work):

@@ -273,8 +273,6 @@ def create_app(models: list[ServedModel], config: ServeConfig | None = None) -> 
 
 def _preprocess(body: bytes, served: ServedModel) -> np.ndarray:
     """Image bytes as `tilewise predict` prepares them, cropped to the model's input."""
-    from PIL import Image, UnidentifiedImageError
-
     from tilewise.imagenet import CROP, RESIZE, preprocess
 
     crop = served.input_shape[1]
@@ -285,10 +283,7 @@ def _preprocess(body: bytes, served: ServedModel) -> np.ndarray:
             "not square; send tensors to /infer",
         )
     try:
-        image = Image.open(io.BytesIO(body))
-        image.load()
-    except Image.DecompressionBombError as error:
-        raise ProtocolError(413, f"image refused: {error}") from None
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise ProtocolError(400, f"not a readable image ({len(body)} bytes): {error}") from None
-    return preprocess(image, round(crop * RESIZE / CROP), crop)
+        return preprocess(io.BytesIO(body), round(crop * RESIZE / CROP), crop)
+    except TilewiseError as error:
+        status = 413 if "image refused" in str(error) else 400
+        raise ProtocolError(status, f"{len(body)} bytes: {str(error).split(': ', 1)[1]}") from None
