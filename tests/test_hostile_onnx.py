@@ -214,3 +214,13 @@ def test_fuzz_finding_pool_without_kernel_shape():
                        match=rf"{path}: node '.*' \((Max|Average)Pool\), input shapes .*: "
                              r"required attribute or input 'kernel_shape' is missing"):  # fmt: skip
         tilewise.load(str(path))
+
+
+def test_fuzz_finding_node_without_output():
+    """Found by fuzz/onnx_import.py: a node whose output list was emptied."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "fuzz" / "onnx-node-without-output.onnx"
+    with pytest.raises(tilewise.TilewiseError, match=rf"{path}: node 'chan' \(Softmax\) has no "
+                                                     r"output"):  # fmt: skip
+        tilewise.load(str(path))

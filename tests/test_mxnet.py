@@ -200,3 +200,16 @@ def test_fuzz_finding_node_without_inputs(tmp_path):
         r"input shapes \[none\]: has no data input",
     ):
         tilewise.load(str(tmp_path / "m"), input_shape=(6, 8, 8))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("2", r"not an MXNet symbol file \(not a JSON object\)"),  # found by fuzz/mxnet_symbol.py
+    ('{"nodes": [{"op": "null", "name": "data"}, {"op": "Activation", "name": "r", '
+     '"attrs": 7, "inputs": [[0, 0, 0]]}], "heads": [[1, 0, 0]]}',
+     r"node 'r': attributes are not an object"),
+])  # fmt: skip
+def test_symbol_files_of_the_wrong_shape(tmp_path, text, message):
+    (tmp_path / "m-symbol.json").write_text(text)
+    shutil.copy(DATA / "ops_merge-0000.params", tmp_path / "m-0000.params")
+    with pytest.raises(tilewise.TilewiseError, match=rf"m-symbol.json: {message}"):
+        tilewise.load(str(tmp_path / "m"), input_shape=(6, 8, 8))

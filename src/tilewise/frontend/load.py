@@ -46,12 +46,19 @@ def load_graph(path: str, epoch: int | None = None, input_shape: tuple[int, ...]
     arrays = read_ndarray_list(params_path)
     if not isinstance(arrays, dict):
         raise TilewiseError(f"{params_path}: the arrays have no names; not a checkpoint")
-    graph = symbol_to_graph(read_symbol(symbol_path), split_params(arrays), str(symbol_path),
-                            input_shape or DEFAULT_INPUT_SHAPE)  # fmt: skip
     try:
+        graph = symbol_to_graph(read_symbol(symbol_path), split_params(arrays),
+                                str(symbol_path), input_shape or DEFAULT_INPUT_SHAPE)  # fmt: skip
         infer_shapes(graph, 1)
     except GraphError as error:
         raise error.located(str(symbol_path)) from None
+    except TilewiseError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        # the checks above name what they know; a file wired some other way still gets
+        # an error naming it, never a traceback
+        raise TilewiseError(f"{symbol_path}: malformed symbol ({type(error).__name__}: "
+                            f"{error})") from None  # fmt: skip
     return graph
 
 

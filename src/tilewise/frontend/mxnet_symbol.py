@@ -32,14 +32,21 @@ OPS = {
 LABEL_INPUT_OPS = ("SoftmaxOutput",)  # their second input is a training label
 
 
-def _attributes(node: dict) -> dict:
-    raw = {**node.get("attr", {}), **node.get("param", {}), **node.get("attrs", {})}
-    return {k: v for k, v in raw.items() if not k.startswith("__")}
+def _attributes(node: dict, source: str) -> dict:
+    parts = [node.get(key, {}) for key in ("attr", "param", "attrs")]
+    if not all(isinstance(part, dict) for part in parts):
+        raise TilewiseError(f"{source}: node '{node['name']}': attributes are not an object")
+    raw = {k: v for part in parts for k, v in part.items()}
+    # MXNet writes every attribute as a string; a number is read as its text
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()
+            if not k.startswith("__")}  # fmt: skip
 
 
 def symbol_to_graph(symbol: dict, params: dict[str, np.ndarray], source: str,
                     input_shape: tuple[int, ...]) -> Graph:  # fmt: skip
     """Build the graph; `params` are the checkpoint's arrays by bare name."""
+    if not isinstance(symbol, dict):
+        raise TilewiseError(f"{source}: not an MXNet symbol file (not a JSON object)")
     nodes = symbol.get("nodes")
     heads = symbol.get("heads")
     if not isinstance(nodes, list) or not heads:
@@ -80,7 +87,7 @@ def symbol_to_graph(symbol: dict, params: dict[str, np.ndarray], source: str,
                     f"'{names[ref[0]]}'; only first outputs are supported at inference"
                 )
             inputs.append(names[ref[0]])
-        graph.nodes.append(Node(node["name"], OPS[node["op"]], inputs, _attributes(node)))
+        graph.nodes.append(Node(node["name"], OPS[node["op"]], inputs, _attributes(node, source)))
     used = {i for n in graph.nodes for i in n.inputs}
     graph.constants = {k: np.asarray(v, np.float32) for k, v in params.items() if k in used}
     graph.output_name = names[heads[0][0]]

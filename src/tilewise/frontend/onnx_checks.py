@@ -130,8 +130,10 @@ def check_graph(graph, path: str) -> None:
     produced = {t.name: "an initializer" for t in graph.initializer}
     for value in graph.input:
         produced.setdefault(value.name, "a graph input")
-    for node in graph.node:
-        label = node.name or (node.output[0] if node.output else node.op_type)
+    for index, node in enumerate(graph.node):
+        label = node.name or (node.output[0] if node.output else f"#{index}")
+        if not node.output or not node.output[0]:
+            raise TilewiseError(f"{path}: node '{label}' ({node.op_type}) has no output")
         for output in node.output:
             if not output:
                 continue

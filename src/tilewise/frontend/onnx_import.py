@@ -7,6 +7,8 @@ the Shape/Gather/Slice/Concat chains of exports fold to constants at load time.
 
 from __future__ import annotations
 
+import contextlib
+
 from tilewise.errors import GraphError, InputError, TilewiseError, UnsupportedOpError
 from tilewise.frontend.onnx_context import ImportContext
 from tilewise.frontend.onnx_fold import SHAPE_ONLY, fold_node, fold_shape_op
@@ -46,10 +48,28 @@ def _attribute_problem(node, attrs: dict, used: set[str], consts: dict) -> str |
     return None
 
 
+@contextlib.contextmanager
+def _malformed_is_an_error(model: OnnxModel):
+    """The checks name what they know; a file wired some other way still gets an error
+    naming it, never a traceback (found by fuzz/onnx_import.py)."""
+    try:
+        yield
+    except TilewiseError:
+        raise
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        raise TilewiseError(f"{model.path}: malformed model ({type(error).__name__}: "
+                            f"{error})") from None  # fmt: skip
+
+
 class OnnxModel:
     """A parsed ONNX file; `graph(batch_size)` builds the tilewise graph for one batch."""
 
     def __init__(self, source, input_shape: tuple[int, ...] | None = None) -> None:
+        self.path = str(getattr(getattr(source, "graph", None), "name", "") or source)
+        with _malformed_is_an_error(self):
+            self._parse(source, input_shape)
+
+    def _parse(self, source, input_shape: tuple[int, ...] | None) -> None:
         try:
             import onnx
             from onnx import numpy_helper
@@ -134,6 +154,10 @@ class OnnxModel:
 
     def graph(self, batch_size: int) -> Graph:
         """The graph for `batch_size`, every shape known; constants folded."""
+        with _malformed_is_an_error(self):
+            return self._graph(batch_size)
+
+    def _graph(self, batch_size: int) -> Graph:
         fixed = self.file_dims[0]
         if fixed is None or fixed == batch_size:
             return self._build(batch_size)
