@@ -52,6 +52,21 @@ def _expected(plans, x: np.ndarray) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _json_body(x: np.ndarray) -> bytes:
+    """One image as a v2 request with JSON data."""
+    tensor = {"name": "data", "shape": list(x.shape), "datatype": "FP32",
+              "data": x.ravel().tolist()}  # fmt: skip
+    return json.dumps({"inputs": [tensor]}).encode()
+
+
+def _binary_body(x: np.ndarray) -> tuple[bytes, dict]:
+    """One image as a v2 request with binary tensor data, and its header."""
+    tensor = {"name": "data", "shape": list(x.shape), "datatype": "FP32",
+              "parameters": {"binary_data_size": x.nbytes}}  # fmt: skip
+    header = json.dumps({"inputs": [tensor]}).encode()
+    return header + x.tobytes(), {"Inference-Header-Content-Length": str(len(header))}
+
+
 def _metric(server, name: str) -> dict[str, float]:
     _, text = server.get("/metrics")
     return {
@@ -154,11 +169,7 @@ def test_64_concurrent_single_images_are_batched_and_routed(server, plans, rng):
 
 def test_metrics_and_access_log(server, rng):
     x = uniform(rng, (1, *SHAPE))
-    payload = {
-        "inputs": [
-            {"name": "data", "shape": [1, *SHAPE], "datatype": "FP32", "data": x.ravel().tolist()}
-        ]
-    }
+    payload = _json_body(x)
     before = _metric(server, "tilewise_requests_total")['tilewise_requests_total{model="tiny"}']
     assert server.post_json("/v2/models/tiny/infer", payload)[0] == 200
     metrics = _metric(server, "tilewise_")
@@ -250,19 +261,7 @@ def test_bad_requests_get_clear_errors_and_the_server_stays_up(server, plans, rn
             b"POST /v2/models/tiny/infer HTTP/1.1\r\nHost: x\r\n"
             b'Content-Length: 100000\r\n\r\n{"inputs": ['
         )
-    status, answer = server.post_json(
-        "/v2/models/tiny/infer",
-        {
-            "inputs": [
-                {
-                    "name": "data",
-                    "shape": [1, *SHAPE],
-                    "datatype": "FP32",
-                    "data": x.ravel().tolist(),
-                }
-            ]
-        },
-    )
+    status, answer = server.post_json("/v2/models/tiny/infer", _json_body(x))
     assert status == 200
     np.testing.assert_array_equal(
         np.array(answer["outputs"][0]["data"], np.float32), plans[1](x).ravel()
@@ -272,37 +271,13 @@ def test_bad_requests_get_clear_errors_and_the_server_stays_up(server, plans, rn
 
 def test_body_limit_and_full_queue_answer_at_once(rng):
     x = uniform(rng, (1, *SHAPE))
-    payload = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "data",
-                    "shape": [1, *SHAPE],
-                    "datatype": "FP32",
-                    "data": x.ravel().tolist(),
-                }
-            ]
-        }
-    ).encode()
+    payload = _json_body(x)
     # 0.05 MiB: one image as JSON (about 60 KB) is over it; the queue holds one request
     args = ["tiny", "--max-body-mb", "0.05", "--queue", "1", "--max-delay-ms", "1500"]
     with ServerProcess(*args) as server:
         status, body, _ = server.request("POST", "/v2/models/tiny/infer", payload)
         assert status == 413 and b"over the 52428-byte limit (--max-body-mb)" in body
-        small = json.dumps(
-            {
-                "inputs": [
-                    {
-                        "name": "data",
-                        "shape": [1, *SHAPE],
-                        "datatype": "FP32",
-                        "parameters": {"binary_data_size": 3072 * 4},
-                    }
-                ]
-            }
-        ).encode()
-        binary = small + x.tobytes()
-        headers = {"Inference-Header-Content-Length": str(len(small))}
+        binary, headers = _binary_body(x)
         first = ThreadPoolExecutor(1).submit(
             server.request, "POST", "/v2/models/tiny/infer", binary, headers
         )
@@ -319,18 +294,7 @@ def test_body_limit_and_full_queue_answer_at_once(rng):
 
 def test_sigterm_answers_every_request_in_flight(rng):
     x = uniform(rng, (1, *SHAPE))
-    payload = json.dumps(
-        {
-            "inputs": [
-                {
-                    "name": "data",
-                    "shape": [1, *SHAPE],
-                    "datatype": "FP32",
-                    "data": x.ravel().tolist(),
-                }
-            ]
-        }
-    ).encode()
+    payload = _json_body(x)
     server = ServerProcess("tiny", "--max-batch", "64", "--max-delay-ms", "1000")
     try:
         pool = ThreadPoolExecutor(8)
