@@ -161,3 +161,37 @@ def test_predict_options_reach_the_model(tmp_path, capsys, bgr):
     assert [float(line.split()[2]) for line in lines[1:]] == pytest.approx(
         probabilities[order], abs=6e-5
     )
+
+
+WITHOUT_EXTRAS = """
+import sys
+BLOCKED = {"uvicorn", "starlette", "prometheus_client", "pyarrow", "ray", "tqdm", "onnx",
+           "onnxruntime", "matplotlib", "tritonclient", "PIL", "torch"}
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+
+sys.meta_path.insert(0, Block())
+from tilewise.cli import main
+assert main(["networks"]) == 0
+assert main(["serve", "tiny"]) == 2
+assert main(["batch-predict", "tiny", ".", "--out", "o"]) == 2
+"""
+
+
+def test_the_core_install_runs_without_any_extra():
+    """`pip install tilewise` alone: every command imports, and the ones that need an
+    extra say which (the quick start's `tilewise bench` must never need one)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", WITHOUT_EXTRAS], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        "tilewise: error: serving needs the serve extra (prometheus_client is missing): "
+        "pip install 'tilewise[serve]'"
+    ) in done.stderr
+    assert "batch-predict needs pyarrow: pip install 'tilewise[batch]'" in done.stderr
