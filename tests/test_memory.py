@@ -57,3 +57,13 @@ def test_compiled_models_that_are_dropped_are_freed(rng):
     tracemalloc.stop()
     model_bytes = sum(v.nbytes for v in graph.constants.values())
     assert held < model_bytes, f"{held} bytes still held after 50 models were dropped"
+
+
+def test_plans_per_batch_size_are_a_bounded_cache(rng):
+    graph = tilewise.zoo.get("tiny")
+    model = LoadedModel(graph, max_plans=3)
+    for batch in (1, 2, 3, 1, 4, 5):
+        model(uniform(rng, (batch, *graph.input_shape)))
+    assert list(model.plans) == [1, 4, 5]  # least recently used dropped first
+    with pytest.raises(tilewise.InputError, match="max_plans must be at least 1, got 0"):
+        LoadedModel(graph, max_plans=0)

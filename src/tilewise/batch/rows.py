@@ -70,6 +70,7 @@ class Classifier:
         self.name, self.model = load_named(model_spec, input_shape, threads)
         self.options = options
         self.sizes = plan_sizes(options.batch_size)
+        self.model.max_plans = max(self.model.max_plans, len(self.sizes))  # none evicted
         outputs = self.model.compile(1).output_shape[1:]
         self.names = class_names() if outputs == (1000,) else []
 

@@ -1,7 +1,9 @@
-"""A loaded model: compiles a plan per batch size on first use and keeps it."""
+"""A loaded model: compiles a plan per batch size on first use and keeps the most recently
+used ones (a bounded cache: a caller cycling through batch sizes cannot grow memory)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -18,12 +20,15 @@ class LoadedModel:
     size (ONNX: shapes are concrete, so shape arithmetic folds at load)."""
 
     def __init__(self, graph: Graph | Callable[[int], Graph], threads: int | None = None,
-                 algo: str = "auto") -> None:  # fmt: skip
+                 algo: str = "auto", max_plans: int = 8) -> None:  # fmt: skip
+        if max_plans < 1:
+            raise InputError(f"max_plans must be at least 1, got {max_plans}")
         self.graph_for = graph if callable(graph) else (lambda batch_size: graph)
         self.graph = self.graph_for(1)
         self.threads = threads
         self.algo = algo
-        self.plans: dict[int, CompiledModel] = {}
+        self.max_plans = max_plans
+        self.plans: OrderedDict[int, CompiledModel] = OrderedDict()  # least recent first
 
     @property
     def input_name(self) -> str:
@@ -38,12 +43,15 @@ class LoadedModel:
             return self._plan(batch_size)
 
     def _plan(self, batch_size: int) -> CompiledModel:
-        if batch_size not in self.plans:
-            graph = self.graph if batch_size == 1 else self.graph_for(batch_size)
-            self.plans[batch_size] = compile_graph(
-                graph, batch_size=batch_size, threads=self.threads, algo=self.algo
-            )
-        return self.plans[batch_size]
+        if batch_size in self.plans:
+            self.plans.move_to_end(batch_size)
+            return self.plans[batch_size]
+        graph = self.graph if batch_size == 1 else self.graph_for(batch_size)
+        plan = compile_graph(graph, batch_size=batch_size, threads=self.threads, algo=self.algo)
+        self.plans[batch_size] = plan
+        while len(self.plans) > self.max_plans:
+            self.plans.popitem(last=False)
+        return plan
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if not isinstance(x, np.ndarray) or x.ndim != len(self.graph.input_shape) + 1:

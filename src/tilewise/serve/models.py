@@ -62,6 +62,7 @@ class ServedModel:
 
     def warm(self, batch_sizes: list[int]) -> None:
         """Compile and run each plan once, so no request pays for compilation."""
+        self.model.max_plans = max(self.model.max_plans, len(batch_sizes))  # none evicted
         for size in batch_sizes:
             started = time.perf_counter()
             plan = self.model.compile(size)
