@@ -145,8 +145,10 @@ def test_cli_prints_a_summary(photos, tmp_path, capsys):
     )
     assert main(args) == 2
     assert "pass --resume to skip what they hold, or --overwrite" in capsys.readouterr().err
-    assert main(["batch-predict", "tiny", str(tmp_path / "nowhere"), "--out", "x"]) == 2
+    out = tmp_path / "x"
+    assert main(["batch-predict", "tiny", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert "nowhere: no such folder or file" in capsys.readouterr().err
+    assert not out.exists()  # bad inputs leave nothing behind
 
 
 @pytest.mark.parametrize("mode", ["I;16", "CMYK", "P", "RGBA", "LA"])

@@ -64,6 +64,6 @@ def test_plans_per_batch_size_are_a_bounded_cache(rng):
     model = LoadedModel(graph, max_plans=3)
     for batch in (1, 2, 3, 1, 4, 5):
         model(uniform(rng, (batch, *graph.input_shape)))
-    assert list(model.plans) == [1, 4, 5]  # least recently used dropped first
+    assert [batch for batch, _ in model.plans] == [1, 4, 5]  # least recently used dropped first
     with pytest.raises(tilewise.InputError, match="max_plans must be at least 1, got 0"):
         LoadedModel(graph, max_plans=0)

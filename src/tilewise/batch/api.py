@@ -35,8 +35,8 @@ def predict(
     if engine not in ENGINES:
         raise TilewiseError(f"unknown engine '{engine}'; choose from {', '.join(ENGINES)}")
     options = options or Options()
+    items = list_inputs(inputs)  # before OUT is touched: bad inputs leave nothing behind
     done = prepare(out, resume, overwrite)
-    items = list_inputs(inputs)
     todo = [item for item in items if item.key not in done]
     keys = [item.key for item in todo]
     if len(set(keys)) != len(keys):

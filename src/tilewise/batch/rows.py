@@ -67,7 +67,9 @@ class Classifier:
         from tilewise.imagenet import class_names
         from tilewise.runtime.batching import plan_sizes
 
-        self.name, self.model = load_named(model_spec, input_shape, threads)
+        # as `tilewise predict`: the crop is the input unless a shape is given
+        shape = input_shape or (3, options.crop, options.crop)
+        self.name, self.model = load_named(model_spec, shape, threads)
         self.options = options
         self.sizes = plan_sizes(options.batch_size)
         self.model.max_plans = max(self.model.max_plans, len(self.sizes))  # none evicted

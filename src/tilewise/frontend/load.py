@@ -33,6 +33,39 @@ def _mxnet_files(path: str, epoch: int | None) -> tuple[Path, Path]:
     return symbol, found[-1][1]
 
 
+class MxnetCheckpoint:
+    """A symbol and its parameters, read once; graphs built per per-sample shape. Without
+    input_shape= the shape comes from the data (3x224x224 is only the default plan)."""
+
+    def __init__(self, path: str, epoch: int | None, input_shape: tuple[int, ...] | None) -> None:
+        self.symbol_path, params_path = _mxnet_files(path, epoch)
+        arrays = read_ndarray_list(params_path)
+        if not isinstance(arrays, dict):
+            raise TilewiseError(f"{params_path}: the arrays have no names; not a checkpoint")
+        self.symbol = read_symbol(self.symbol_path)
+        self.params = split_params(arrays)
+        self.reshapes = input_shape is None
+        self.default_shape = tuple(input_shape or DEFAULT_INPUT_SHAPE)
+        first = self.build(1, self.default_shape)
+        self.input_name, self.output_name = first.input_name, first.output_name
+
+    def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
+        try:
+            graph = symbol_to_graph(self.symbol, self.params, str(self.symbol_path),
+                                    tuple(sample_shape))  # fmt: skip
+            infer_shapes(graph, 1)
+        except GraphError as error:
+            raise error.located(str(self.symbol_path)) from None
+        except TilewiseError:
+            raise
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+            # the checks name what they know; a file wired some other way still gets an
+            # error naming it, never a traceback
+            raise TilewiseError(f"{self.symbol_path}: malformed symbol "
+                                f"({type(error).__name__}: {error})") from None  # fmt: skip
+        return graph
+
+
 def load_graph(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | None = None,
                batch_size: int = 1) -> Graph:  # fmt: skip
     """The graph of a model file, its shapes verified for the given per-sample input shape.
@@ -42,37 +75,25 @@ def load_graph(path: str, epoch: int | None = None, input_shape: tuple[int, ...]
         from tilewise.frontend.onnx_import import onnx_to_graph
 
         return onnx_to_graph(path, input_shape, batch_size)
-    symbol_path, params_path = _mxnet_files(path, epoch)
-    arrays = read_ndarray_list(params_path)
-    if not isinstance(arrays, dict):
-        raise TilewiseError(f"{params_path}: the arrays have no names; not a checkpoint")
-    try:
-        graph = symbol_to_graph(read_symbol(symbol_path), split_params(arrays),
-                                str(symbol_path), input_shape or DEFAULT_INPUT_SHAPE)  # fmt: skip
-        infer_shapes(graph, 1)
-    except GraphError as error:
-        raise error.located(str(symbol_path)) from None
-    except TilewiseError:
-        raise
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
-        # the checks above name what they know; a file wired some other way still gets
-        # an error naming it, never a traceback
-        raise TilewiseError(f"{symbol_path}: malformed symbol ({type(error).__name__}: "
-                            f"{error})") from None  # fmt: skip
-    return graph
+    checkpoint = MxnetCheckpoint(path, epoch, input_shape)
+    return checkpoint.build(batch_size, checkpoint.default_shape)
 
 
 def load(path: str, epoch: int | None = None, input_shape: tuple[int, ...] | None = None,
-         threads: int | None = None, algo: str = "auto") -> LoadedModel:  # fmt: skip
+         threads: int | None = None, algo: str = "auto",
+         max_plans: int = 8) -> LoadedModel:  # fmt: skip
     """Load an ONNX file ('model.onnx') or an MXNet checkpoint ('prefix' or
     'prefix-symbol.json', with 'prefix-NNNN.params': the given `epoch`, else the latest).
-    `input_shape` is per sample (MXNet default 3x224x224; ONNX: from the file).
-    The model compiles for each batch size it is called with and keeps those plans."""
+    `input_shape` (per sample) fixes the shape; without it, dimensions the file leaves
+    free (and an MXNet checkpoint's, 3x224x224 by default) follow the data: a plan per
+    batch size and shape, the `max_plans` most recently used kept."""
     if str(path).endswith(".onnx"):
         from tilewise.frontend.onnx_import import OnnxModel
 
-        return LoadedModel(OnnxModel(path, input_shape).graph, threads=threads, algo=algo)
-    return LoadedModel(load_graph(path, epoch, input_shape), threads=threads, algo=algo)
+        source = OnnxModel(path, input_shape)
+    else:
+        source = MxnetCheckpoint(str(path), epoch, input_shape)
+    return LoadedModel(source, threads=threads, algo=algo, max_plans=max_plans)
 
 
 def load_named(source: str, input_shape: tuple[int, ...] | None = None, threads: int | None = None,

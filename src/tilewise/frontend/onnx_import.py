@@ -117,12 +117,16 @@ class OnnxModel:
             raise TilewiseError(f"{self.path}: input '{self.input_name}' has element type "
                                 f"{tensor_type.elem_type}; tilewise takes float32 (1)")  # fmt: skip
         dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+        if not dims:
+            raise TilewiseError(f"{self.path}: input '{self.input_name}' has no shape")
         self.file_dims = dims
-        shape = tuple(input_shape) if input_shape else tuple(dims[1:])
-        if not dims or any(d is None for d in shape):
-            raise TilewiseError(f"{self.path}: input '{self.input_name}' has shape {dims}; give "
-                                "input_shape= for the dimensions after the batch")  # fmt: skip
-        self.input_shape = shape
+        # without input_shape=, a shape the file leaves free is taken from the data
+        self.reshapes = input_shape is None
+        if input_shape:
+            self.default_shape = tuple(input_shape)
+        else:
+            self.default_shape = None if None in dims[1:] else tuple(dims[1:])
+        self.input_shape = self.default_shape
         self.output_name = body.output[0].name
 
     @staticmethod
@@ -153,16 +157,33 @@ class OnnxModel:
             raise UnsupportedOpError(problems, source=self.path)
 
     def graph(self, batch_size: int) -> Graph:
-        """The graph for `batch_size`, every shape known; constants folded."""
-        with _malformed_is_an_error(self):
-            return self._graph(batch_size)
+        """The graph for `batch_size` at the default per-sample shape."""
+        if self.default_shape is None:
+            raise TilewiseError(f"{self.path}: input '{self.input_name}' has shape "
+                                f"{self.file_dims}; give input_shape= for the dimensions after "
+                                "the batch, or call the loaded model with data")  # fmt: skip
+        return self.build(batch_size, self.default_shape)
 
-    def _graph(self, batch_size: int) -> Graph:
+    def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
+        """The graph for one batch size and per-sample shape, every shape known; constants
+        folded. A shape the file fixes must be matched."""
+        sample_shape = tuple(sample_shape)
+        fixed = self.file_dims[1:]
+        if self.reshapes and (
+            len(fixed) != len(sample_shape)
+            or any(f is not None and f != s for f, s in zip(fixed, sample_shape, strict=False))
+        ):
+            raise InputError(f"{self.path}: input '{self.input_name}' has shape "
+                             f"{self.file_dims}; got per-sample shape {sample_shape}")  # fmt: skip
+        with _malformed_is_an_error(self):
+            return self._graph(batch_size, sample_shape)
+
+    def _graph(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
         fixed = self.file_dims[0]
         if fixed is None or fixed == batch_size:
-            return self._build(batch_size)
+            return self._build(batch_size, sample_shape)
         try:
-            return self._build(batch_size)
+            return self._build(batch_size, sample_shape)
         except TilewiseError as error:
             raise InputError(f"{self.path} fixes the batch at {fixed}; batch {batch_size} "
                              f"does not fit: {error}") from None  # fmt: skip
@@ -181,8 +202,8 @@ class OnnxModel:
             raise ctx.fail(f"attributes or inputs do not fit {node.op_type} "
                            f"({type(error).__name__}: {error})") from None  # fmt: skip
 
-    def _build(self, batch_size: int) -> Graph:
-        graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, self.input_shape)
+    def _build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
+        graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, sample_shape)
         ctx = ImportContext(graph, dict(self.consts), batch_size, self.opset, self.path)
         for node, attrs in zip(self.nodes, self.attrs, strict=True):
             ctx.onnx_node = node

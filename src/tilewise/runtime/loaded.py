@@ -1,69 +1,114 @@
-"""A loaded model: compiles a plan per batch size on first use and keeps the most recently
-used ones (a bounded cache: a caller cycling through batch sizes cannot grow memory)."""
+"""A loaded model: compiles a plan per batch size (and per input shape, where the model
+takes its shape from the data) on first use, and keeps the most recently used ones: a
+bounded cache, so a caller cycling through sizes cannot grow memory."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
-from tilewise.errors import InputError
+from tilewise.errors import InputError, TilewiseError
 from tilewise.ir.graph import Graph
 from tilewise.runtime.compiler import compile_graph
 from tilewise.runtime.model import CompiledModel
 from tilewise.runtime.threads import EXECUTION
 
 
-class LoadedModel:
-    """`graph` is one graph for every batch size, or a function building one per batch
-    size (ONNX: shapes are concrete, so shape arithmetic folds at load)."""
+class GraphSource(Protocol):
+    """What a loaded file offers: graphs built per batch size and per-sample shape."""
 
-    def __init__(self, graph: Graph | Callable[[int], Graph], threads: int | None = None,
+    input_name: str
+    output_name: str
+    default_shape: tuple[int, ...] | None  # None: the shape comes from the data
+    reshapes: bool  # other per-sample shapes may be built from the data
+
+    def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph: ...
+
+
+class FixedGraph:
+    """One graph, one per-sample shape, every batch size (the zoo, hand-built graphs)."""
+
+    reshapes = False
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.input_name, self.output_name = graph.input_name, graph.output_name
+        self.default_shape = tuple(graph.input_shape)
+
+    def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
+        return self.graph
+
+
+class LoadedModel:
+    def __init__(self, source: Graph | GraphSource, threads: int | None = None,
                  algo: str = "auto", max_plans: int = 8) -> None:  # fmt: skip
         if max_plans < 1:
             raise InputError(f"max_plans must be at least 1, got {max_plans}")
-        self.graph_for = graph if callable(graph) else (lambda batch_size: graph)
-        self.graph = self.graph_for(1)
+        self.source = FixedGraph(source) if isinstance(source, Graph) else source
+        shape = self.source.default_shape
+        self.graph = self.source.build(1, shape) if shape is not None else None
         self.threads = threads
         self.algo = algo
         self.max_plans = max_plans
-        self.plans: OrderedDict[int, CompiledModel] = OrderedDict()  # least recent first
+        # (batch size, per-sample shape) -> plan, least recently used first
+        self.plans: OrderedDict[tuple, CompiledModel] = OrderedDict()
 
     @property
     def input_name(self) -> str:
-        return self.graph.input_name
+        return self.source.input_name
 
     @property
     def output_name(self) -> str:
-        return self.graph.output_name
+        return self.source.output_name
 
-    def compile(self, batch_size: int) -> CompiledModel:
-        with EXECUTION:  # two threads asking for a new batch size compile it once
-            return self._plan(batch_size)
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The per-sample shape compiled by default; None when it comes from the data."""
+        return self.source.default_shape
 
-    def _plan(self, batch_size: int) -> CompiledModel:
-        if batch_size in self.plans:
-            self.plans.move_to_end(batch_size)
-            return self.plans[batch_size]
-        graph = self.graph if batch_size == 1 else self.graph_for(batch_size)
+    @property
+    def name(self) -> str:
+        return self.graph.name if self.graph is not None else self.input_name
+
+    def compile(self, batch_size: int,
+                sample_shape: tuple[int, ...] | None = None) -> CompiledModel:  # fmt: skip
+        shape = tuple(sample_shape) if sample_shape is not None else self.input_shape
+        if shape is None:
+            raise TilewiseError(f"{self.name}: the input shape comes from the data; give "
+                                "compile() a per-sample shape, or call the model")  # fmt: skip
+        with EXECUTION:  # two threads asking for a new plan compile it once
+            return self._plan(batch_size, shape)
+
+    def _plan(self, batch_size: int, shape: tuple[int, ...]) -> CompiledModel:
+        key = (batch_size, shape)
+        if key in self.plans:
+            self.plans.move_to_end(key)
+            return self.plans[key]
+        if batch_size == 1 and shape == self.input_shape and self.graph is not None:
+            graph = self.graph
+        else:
+            graph = self.source.build(batch_size, shape)
         plan = compile_graph(graph, batch_size=batch_size, threads=self.threads, algo=self.algo)
-        self.plans[batch_size] = plan
+        self.plans[key] = plan
         while len(self.plans) > self.max_plans:
             self.plans.popitem(last=False)
         return plan
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        if not isinstance(x, np.ndarray) or x.ndim != len(self.graph.input_shape) + 1:
-            expected = ("N", *self.graph.input_shape)
+        default = self.input_shape
+        if not isinstance(x, np.ndarray) or (default is not None and not self.source.reshapes
+                                             and x.shape[1:] != default):  # fmt: skip
+            expected = ("N", *default) if default is not None else "(N, ...)"
             got = x.shape if isinstance(x, np.ndarray) else type(x).__name__
-            raise InputError(f"{self.graph.name}: input must have shape {expected}, got {got}")
-        return self.compile(x.shape[0])(x)
+            raise InputError(f"{self.name}: input must have shape {expected}, got {got}")
+        if x.ndim < 1:
+            raise InputError(f"{self.name}: input must have a batch dimension, got {x.shape}")
+        return self.compile(x.shape[0], x.shape[1:])(x)
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Named inputs to named outputs."""
         if set(feeds) != {self.input_name}:
-            raise InputError(
-                f"{self.graph.name}: inputs are ['{self.input_name}'], got {sorted(feeds)}"
-            )
+            raise InputError(f"{self.name}: inputs are ['{self.input_name}'], got {sorted(feeds)}")
         return {self.output_name: self(feeds[self.input_name])}

@@ -26,6 +26,9 @@ def resolve_model(
 
     name, _, source = spec.rpartition("=")
     default, model = load_named(source, input_shape, threads, algo)
+    if model.input_shape is None:
+        raise TilewiseError(f"{source}: its input's shape comes from the data; batches need "
+                            "one shape: give --input-shape, e.g. 3,224,224")  # fmt: skip
     return ServedModel(name or default, model)
 
 
@@ -46,7 +49,7 @@ class ServedModel:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.model.graph.input_shape)
+        return tuple(self.model.input_shape)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
