@@ -108,6 +108,10 @@ class OnnxModel:
         self._check_supported({n for node in body.node for n in node.input}
                               | {o.name for o in body.output})  # fmt: skip
         inputs = [i for i in body.input if i.name not in self.consts]
+        shadowed = [i.name for i in body.input if i.name in self.consts]
+        if not inputs and shadowed:  # IR < 4 lists weights as inputs; here nothing is left
+            raise TilewiseError(f"{self.path}: every graph input is also an initializer "
+                                f"({', '.join(shadowed)}): nothing is left to feed")  # fmt: skip
         if len(inputs) != 1 or len(body.output) != 1:
             raise TilewiseError(f"{self.path}: one input and one output are supported, got "
                                 f"{len(inputs)} and {len(body.output)}")  # fmt: skip
