@@ -178,7 +178,24 @@ def _pad_ref(node, ins):
     width = attr(node, "pad_width")
     rank = ins[0].ndim
     pairs = [(width[i], width[i + rank]) for i in range(rank)]
+    mode = attr(node, "mode", "constant")
+    if mode != "constant":  # written out by index, not with np.pad: independent of the code
+        index = [_pad_index(n, before, after, mode) for n, (before, after) in
+                 zip(ins[0].shape, pairs, strict=True)]  # fmt: skip
+        return ins[0][np.ix_(*index)]
     return np.pad(ins[0], pairs, constant_values=attr(node, "constant_value", 0.0))
+
+
+def _pad_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Source index of every padded position along one axis."""
+    positions = np.arange(-before, size + after)
+    if mode == "edge":
+        return np.clip(positions, 0, size - 1)
+    if mode == "wrap":
+        return positions % size
+    period = 2 * (size - 1)  # reflect: ... 2 1 [0 1 2 ... n-1] n-2 ...
+    folded = np.abs(positions) % period if period else np.zeros_like(positions)
+    return np.where(folded >= size, period - folded, folded)
 
 
 def _reduce_ref(function):

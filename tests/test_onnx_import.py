@@ -184,13 +184,13 @@ def test_pre13_softmax_flattens_from_axis(tmp_path):
 
 def test_unsupported_attributes_listed_with_ops(tmp_path):
     n = helper.make_node
-    nodes = [n("Pad", ["x", "pads"], ["a"], name="mirror", mode="reflect"),
+    nodes = [n("MaxPool", ["x"], ["a"], name="dilated", kernel_shape=[2, 2], dilations=[2, 2]),
              n("Resize", ["a"], ["b"], name="up"), n("Relu", ["b"], ["y"])]  # fmt: skip
-    path = _save(tmp_path, nodes, {"pads": np.zeros(8)}, (3, 4, 4), (3, 4, 4))
+    path = _save(tmp_path, nodes, {}, (3, 4, 4), (3, 4, 4))
     with pytest.raises(tilewise.UnsupportedOpError) as info:
         tilewise.load(path)
-    assert "2 unsupported op(s): Pad with mode b'reflect' (only constant padding) (node " \
-           "'mirror'); Resize (node 'up')" in str(info.value)  # fmt: skip
+    assert "2 unsupported op(s): MaxPool with dilations [2, 2] (node 'dilated'); Resize " \
+           "(node 'up')" in str(info.value)  # fmt: skip
 
 
 def test_truncated_file_and_inputs_that_do_not_fit(tmp_path):
@@ -274,3 +274,39 @@ def test_free_spatial_dimensions_follow_the_data(tmp_path):
         model(np.zeros((1, 4, 17, 23), np.float32))
     ahead = tilewise.load(path, input_shape=(3, 8, 8))
     assert ahead.graph.input_shape == (3, 8, 8)
+
+
+@pytest.mark.parametrize("mode, opset", [("edge", 13), ("reflect", 13), ("wrap", 19)])
+def test_pad_modes_before_a_convolution(tmp_path, mode, opset):
+    """edge/reflect/wrap padding of activations (a TF-exported ResNet's stem pads this way),
+    against onnxruntime; the Pad stays a Pad (only zero constant padding folds into the
+    convolution)."""
+    n = helper.make_node
+    nodes = [n("Pad", ["x", "pads"], ["p"], mode=mode),
+             n("Conv", ["p", "w"], ["y"], kernel_shape=[3, 3], strides=[2, 2])]  # fmt: skip
+    inits = {"pads": np.array([0, 0, 3, 2, 0, 0, 1, 3], np.int64),
+             "w": lambda r: r.uniform(-0.5, 0.5, (4, 3, 3, 3))}  # fmt: skip
+    rng = np.random.default_rng(0)
+    tensors = [numpy_helper.from_array(np.asarray(v(rng) if callable(v) else v).astype(
+               np.int64 if k == "pads" else np.float32), k)
+               for k, v in inits.items()]  # fmt: skip
+    x_info = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 9, 8])
+    y_info = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4, 6, 6])
+    graph = helper.make_graph(nodes, "pad", [x_info], [y_info], tensors)
+    path = str(tmp_path / f"{mode}.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), path)
+    _agree(path, uniform(np.random.default_rng(1), (2, 3, 9, 8)), limit=1e-6)
+    assert "Pad" in [row["op"] for row in tilewise.load(path).compile(2).layers()]
+
+
+def test_reflect_padding_wider_than_the_input_is_named(tmp_path):
+    n = helper.make_node
+    nodes = [n("Pad", ["x", "pads"], ["y"], name="mirror", mode="reflect")]
+    path = _save(tmp_path, nodes, {"pads": np.array([0, 0, 4, 0, 0, 0, 0, 0])}, (3, 4, 4),
+                 (3, 8, 4))  # fmt: skip
+    with pytest.raises(
+        tilewise.GraphError,
+        match=r"node 'mirror' \(Pad\).*reflect padding "
+        r"of 4 on axis 2 of size 4 needs at most 3",
+    ):
+        tilewise.load(path)

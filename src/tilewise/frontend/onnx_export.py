@@ -158,7 +158,7 @@ def _reshape(c: ExportContext) -> list:
 def _pad(c: ExportContext) -> list:
     pads = c.constant("pads", c.attrs["pad_width"], np.int64)
     value = c.constant("value", c.attrs["constant_value"])
-    return [c.node("Pad", [c.data[0], pads, value], mode="constant")]
+    return [c.node("Pad", [c.data[0], pads, value], mode=c.attrs["mode"])]
 
 
 def _reduce(onnx_op: str):

@@ -37,8 +37,10 @@ def _attribute_problem(node, attrs: dict, used: set[str], consts: dict) -> str |
             return f"{rank}-D {op} (1-D and 2-D are supported)"
     if op in ("MaxPool", "AveragePool") and set(attrs.get("dilations", [1])) != {1}:
         return f"dilations {attrs['dilations']}"
-    if op == "Pad" and attrs.get("mode", b"constant") not in (b"constant", "constant"):
-        return f"mode {attrs['mode']!r} (only constant padding)"
+    mode = attrs.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    if op == "Pad" and mode not in ("constant", "edge", "reflect", "wrap"):
+        return f"mode {mode!r} (constant, edge, reflect and wrap are supported)"
     if op == "Cast" and attrs.get("to") != FLOAT:
         return f"cast to type {attrs.get('to')} of a value (tilewise computes in float32)"
     if len(outputs) > 1:

@@ -182,11 +182,13 @@ def pad(ctx: ImportContext, node, a: dict) -> None:
             for j, axis in enumerate(axes):
                 full[axis % rank], full[axis % rank + rank] = pads[j], pads[j + len(axes)]
             pads = full
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
     if not any(pads):
         ctx.emit("_copy", [node.input[0]], node.output[0])
     else:
         ctx.emit("Pad", [node.input[0]], node.output[0], pad_width=tuple(pads),
-                 constant_value=value)  # fmt: skip
+                 constant_value=value, mode=mode)  # fmt: skip
 
 
 def softmax(ctx: ImportContext, node, a: dict) -> None:

@@ -32,6 +32,12 @@ def _pad_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     if min(pads) < 0:
         raise AttrProblem(f"attribute 'pad_width' = {pads}: negative padding is not supported")
     rank = len(shape)
+    limit = {"reflect": 1, "wrap": 0, "edge": 0}.get(attrs.get("mode", "constant"))
+    if limit is not None:  # the border is read from the data: it must be there
+        for i, d in enumerate(shape):
+            if max(pads[i], pads[i + rank]) > d - limit:
+                raise AttrProblem(f"{attrs['mode']} padding of {max(pads[i], pads[i + rank])} "
+                                  f"on axis {i} of size {d} needs at most {d - limit}")  # fmt: skip
     return tuple(d + pads[i] + pads[i + rank] for i, d in enumerate(shape))
 
 
@@ -87,11 +93,18 @@ def _prelu_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     return out
 
 
+PAD_MODES = ("constant", "edge", "reflect", "wrap")
+
 TENSOR_SCHEMAS: dict[str, OpSchema] = {
     "transpose": OpSchema(attrs={"axes": Attr("tuple", ())}, infer=_transpose_infer),
-    # pad_width in ONNX order: the starts of every axis, then the ends
+    # pad_width in ONNX order: the starts of every axis, then the ends; mode as numpy.pad's
+    # (edge repeats the border, reflect mirrors without it, wrap repeats the far side)
     "Pad": OpSchema(
-        attrs={"pad_width": Attr("tuple"), "constant_value": Attr("float", 0.0)},
+        attrs={
+            "pad_width": Attr("tuple"),
+            "constant_value": Attr("float", 0.0),
+            "mode": Attr("str", "constant", PAD_MODES),
+        },
         infer=_pad_infer,
     ),
     **{

@@ -98,7 +98,9 @@ BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
     **{op: _binary(op) for op in (*tensor.Binary.UFUNCS, "broadcast_prelu")},
     "Concat": lambda c: tensor.Concat(c.operands, c.attrs["dim"] % len(c.out_shape)),
     "transpose": lambda c: tensor.Transpose(c.attrs["axes"]),
-    "Pad": lambda c: tensor.Pad(c.attrs["pad_width"], c.attrs["constant_value"], c.in_shape),
+    "Pad": lambda c: tensor.Pad(
+        c.attrs["pad_width"], c.attrs["constant_value"], c.in_shape, c.attrs["mode"]
+    ),
     **{kind: _reduce(kind) for kind in tensor.Reduce.FUNCTIONS},
     "log_softmax": lambda c: tensor.LogSoftmax(c.attrs["axis"]),
     "hard_sigmoid": lambda c: tensor.HardSigmoid(c.attrs["alpha"], c.attrs["beta"]),

@@ -68,16 +68,22 @@ class Transpose(Operator):
 
 
 class Pad(Operator):
-    def __init__(self, pad_width: tuple, value: float, in_shape: tuple) -> None:
+    def __init__(self, pad_width: tuple, value: float, in_shape: tuple,
+                 mode: str = "constant") -> None:  # fmt: skip
         rank = len(in_shape)
         self.value = np.float32(value)
+        self.mode = mode
+        self.pairs = [(pad_width[i], pad_width[i + rank]) for i in range(rank)]
         self.inner = tuple(
             slice(pad_width[i], pad_width[i] + d) for i, d in enumerate(in_shape[:rank])
         )
 
     def run(self, inputs, out, scratch):
-        out.fill(self.value)
-        out[self.inner] = inputs[0]
+        if self.mode == "constant":
+            out.fill(self.value)
+            out[self.inner] = inputs[0]
+        else:  # edge / reflect / wrap: numpy's, which ONNX's modes were defined after
+            out[...] = np.pad(inputs[0], self.pairs, mode=self.mode)
 
 
 class Reduce(Operator):

@@ -21,7 +21,8 @@ def fold_pad(graph: Graph) -> int:
     for pad in [n for n in graph.nodes if n.op == "Pad"]:
         attrs = pad.typed
         width = attrs["pad_width"]
-        if attrs["constant_value"] != 0.0 or len(width) != 8 or any(width[i] for i in (0, 1, 4, 5)):
+        if attrs["mode"] != "constant" or attrs["constant_value"] != 0.0 or len(width) != 8 \
+                or any(width[i] for i in (0, 1, 4, 5)):  # fmt: skip
             continue
         conv = sole_reader(graph, pad.output)
         if conv is None or conv.op != "Convolution" or conv.inputs[0] != pad.output:
