@@ -252,10 +252,18 @@ REFERENCE = {
     "max": _reduce_ref(np.max),
     "sum": _reduce_ref(np.sum),
     "log_softmax": _log_softmax_ref,
+    "unary": lambda n, i: UNARY_REFERENCE[attr(n, "function")](i[0]),
     "hard_sigmoid": lambda n, i: np.clip(
         attr(n, "alpha", 0.2) * i[0] + attr(n, "beta", 0.5), 0, 1
     ),  # fmt: skip
 }
+
+
+UNARY_REFERENCE = {
+    "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "reciprocal": lambda x: 1.0 / x,
+    "neg": lambda x: -x, "abs": np.abs,
+    "erf": np.vectorize(math.erf, otypes=[np.float64]),  # the standard library's, in float64
+}  # fmt: skip
 
 
 def run_node(node, values, consts):

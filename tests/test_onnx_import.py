@@ -310,3 +310,17 @@ def test_reflect_padding_wider_than_the_input_is_named(tmp_path):
         r"of 4 on axis 2 of size 4 needs at most 3",
     ):
         tilewise.load(path)
+
+
+@pytest.mark.parametrize("op", ["Sqrt", "Exp", "Log", "Reciprocal", "Neg", "Abs", "Erf"])
+def test_unary_functions_against_onnxruntime(tmp_path, op):
+    """Each after a Relu + 0.5 shift (so Sqrt, Log and Reciprocal see positive values),
+    followed by a convolution: the function must stay in the graph, exactly once."""
+    n = helper.make_node
+    nodes = [n("Relu", ["x"], ["r"]), n("Add", ["r", "half"], ["s"]), n(op, ["s"], ["f"]),
+             n("Conv", ["f", "w"], ["y"], kernel_shape=[1, 1])]  # fmt: skip
+    inits = {"half": np.array(0.5), "w": lambda r: r.uniform(-1, 1, (2, 3, 1, 1))}
+    path = _save(tmp_path, nodes, inits, (3, 5, 6), (2, 5, 6))
+    _agree(path, uniform(np.random.default_rng(4), (2, 3, 5, 6), -2, 2), limit=1e-6)
+    ops = [row["op"] for row in tilewise.load(path).compile(2).layers()]
+    assert ops.count("unary") == 1

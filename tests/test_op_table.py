@@ -56,6 +56,7 @@ EXAMPLES = {
     "sum": ((2, 3, 4, 4), {"axis": (-1,), "keepdims": True}, {}, 1),
     "log_softmax": ((2, 10), {"axis": 1}, {}, 1),
     "hard_sigmoid": ((2, 3, 4, 4), {"alpha": 0.3, "beta": 0.4}, {}, 1),
+    "unary": ((2, 3, 4, 4), {"function": "erf"}, {}, 1),
     "Concat": ((2, 3, 4, 4), {"num_args": 2, "dim": 1}, {}, 2),
 }  # fmt: skip
 

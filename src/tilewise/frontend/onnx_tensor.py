@@ -19,8 +19,14 @@ ACTIVATIONS = {
     "Softplus": "softrelu",
     "HardSwish": "hard_swish",
 }
+UNARY = {"Sqrt": "sqrt", "Exp": "exp", "Log": "log", "Reciprocal": "reciprocal",
+         "Neg": "neg", "Abs": "abs", "Erf": "erf"}  # fmt: skip
 BINARY = {"Add": "broadcast_add", "Sub": "broadcast_sub", "Mul": "broadcast_mul",
           "Div": "broadcast_div"}  # fmt: skip
+
+
+def unary(ctx: ImportContext, node, a: dict) -> None:
+    ctx.emit("unary", [node.input[0]], node.output[0], function=UNARY[node.op_type])
 
 
 def _optional(node, index: int) -> str:
@@ -225,6 +231,7 @@ def copy(ctx: ImportContext, node, a: dict) -> None:
 HANDLERS = {
     **dict.fromkeys((*ACTIVATIONS, "LeakyRelu", "HardSigmoid", "PRelu", "Clip"), activation),
     **dict.fromkeys(BINARY, binary),
+    **dict.fromkeys(UNARY, unary),
     "Sum": add_all,
     "Concat": concat,
     "Flatten": flatten,

@@ -94,6 +94,8 @@ def _prelu_infer(attrs: dict, shapes: list[Shape]) -> Shape:
 
 
 PAD_MODES = ("constant", "edge", "reflect", "wrap")
+# elementwise functions of one input (ONNX Sqrt, Exp, Log, Reciprocal, Neg, Abs, Erf)
+UNARY_FUNCTIONS = ("sqrt", "exp", "log", "reciprocal", "neg", "abs", "erf")
 
 TENSOR_SCHEMAS: dict[str, OpSchema] = {
     "transpose": OpSchema(attrs={"axes": Attr("tuple", ())}, infer=_transpose_infer),
@@ -114,6 +116,7 @@ TENSOR_SCHEMAS: dict[str, OpSchema] = {
         for reduction in ("mean", "max", "sum")
     },
     "log_softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_axis_same),
+    "unary": OpSchema(attrs={"function": Attr("str", choices=UNARY_FUNCTIONS)}, infer=same),
     "hard_sigmoid": OpSchema(
         attrs={"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)}, infer=same
     ),

@@ -104,6 +104,7 @@ BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
     **{kind: _reduce(kind) for kind in tensor.Reduce.FUNCTIONS},
     "log_softmax": lambda c: tensor.LogSoftmax(c.attrs["axis"]),
     "hard_sigmoid": lambda c: tensor.HardSigmoid(c.attrs["alpha"], c.attrs["beta"]),
+    "unary": lambda c: tensor.Unary(c.attrs["function"]),
     "clip": lambda c: elementwise.Clip(c.attrs),
     "LeakyReLU": _leaky_relu,
     "Reshape": _copy,

@@ -111,6 +111,26 @@ class LogSoftmax(Operator):
         np.subtract(shifted, total, out=out)
 
 
+class Unary(Operator):
+    """One elementwise function, as numpy (and SciPy, for erf) compute it in float32."""
+
+    inplace = True
+
+    def __init__(self, function: str) -> None:
+        if function == "erf":
+            from scipy.special import erf
+
+            self.ufunc = erf
+        else:
+            self.ufunc = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log,
+                          "reciprocal": np.reciprocal, "neg": np.negative,
+                          "abs": np.abs}[function]  # fmt: skip
+
+    def run(self, inputs, out, scratch):
+        with np.errstate(all="ignore"):  # NaN and Inf are IEEE's answer (sqrt(-1), log(0))
+            self.ufunc(inputs[0], out=out)
+
+
 class HardSigmoid(Operator):
     inplace = True
 
