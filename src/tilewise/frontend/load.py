@@ -46,10 +46,13 @@ class MxnetCheckpoint:
         self.params = split_params(arrays)
         self.reshapes = input_shape is None
         self.default_shape = tuple(input_shape or DEFAULT_INPUT_SHAPE)
-        first = self.build(1, self.default_shape)
-        self.input_name, self.output_name = first.input_name, first.output_name
+        self._default = None
+        self._default = self.build(1, self.default_shape)  # built once: passes copy it
+        self.input_name, self.output_name = self._default.input_name, self._default.output_name
 
     def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
+        if self._default is not None and tuple(sample_shape) == self.default_shape:
+            return self._default
         try:
             graph = symbol_to_graph(self.symbol, self.params, str(self.symbol_path),
                                     tuple(sample_shape))  # fmt: skip

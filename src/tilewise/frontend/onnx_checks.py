@@ -10,9 +10,6 @@ import os
 from pathlib import Path
 
 from tilewise.errors import TilewiseError
-from tilewise.limits import memory_limit
-
-__all__ = ["check_graph", "check_tensor", "check_versions", "memory_limit", "read_external"]
 
 MIN_OPSET = 7
 MIN_IR_VERSION = 3

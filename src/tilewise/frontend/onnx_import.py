@@ -15,6 +15,7 @@ from tilewise.frontend.onnx_fold import SHAPE_ONLY, fold_node, fold_shape_op
 from tilewise.frontend.onnx_nn import HANDLERS as NN_HANDLERS
 from tilewise.frontend.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 from tilewise.ir.graph import Graph
+from tilewise.limits import memory_limit
 
 HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS}
 FLOAT = 1  # onnx.TensorProto.FLOAT
@@ -92,7 +93,7 @@ class OnnxModel:
             raise TilewiseError(f"{self.path}: the model has no nodes (empty or truncated file)")
         onnx_checks.check_versions(model, self.path)
         onnx_checks.check_graph(body, self.path)
-        limit = onnx_checks.memory_limit()
+        limit = memory_limit()
         for tensor in body.initializer:
             onnx_checks.check_tensor(tensor, self.path, limit)
             if tensor.data_location == TensorProto.EXTERNAL:
@@ -132,7 +133,6 @@ class OnnxModel:
             self.default_shape = tuple(input_shape)
         else:
             self.default_shape = None if None in dims[1:] else tuple(dims[1:])
-        self.input_shape = self.default_shape
         self.output_name = body.output[0].name
 
     @staticmethod
