@@ -217,6 +217,64 @@ def _transpose_ref(node, ins):
     return np.transpose(ins[0], axes)
 
 
+def _slice_ref(node, ins):
+    bounds = zip(attr(node, "begin"), attr(node, "end"), attr(node, "step"), strict=True)
+    index = tuple(slice(b, e if e >= 0 else None, s) for b, e, s in bounds)
+    return ins[0][index]
+
+
+def _gather_ref(node, ins):
+    indices = np.array(attr(node, "indices")).reshape(attr(node, "indices_shape"))
+    return np.take(ins[0], indices, axis=attr(node, "axis"))
+
+
+def _resize_ref(node, ins):
+    """ONNX's own reference evaluator, in float64 (written apart from tilewise's matrices)."""
+    from onnx.reference.ops import op_resize
+
+    get = {"nearest": lambda r, s: op_resize._nearest_coeffs(r, attr(node, "nearest_mode",
+                                                                      "round_prefer_floor")),
+           "linear": op_resize._linear_coeffs_antialias if attr(node, "antialias", False)
+           else op_resize._linear_coeffs,
+           "cubic": lambda r, s: (op_resize._cubic_coeffs_antialias if attr(node, "antialias",
+                                                                            False)
+                                  else op_resize._cubic_coeffs)(r, s, A=attr(node, "cubic_coeff_a",
+                                                                             -0.75))}  # fmt: skip
+    roi = attr(node, "roi", ())
+    return op_resize._interpolate_nd(
+        ins[0], get[attr(node, "mode", "nearest")], output_size=list(attr(node, "sizes")),
+        scale_factors=list(attr(node, "scales")), roi=np.array(roi) if roi else None,
+        exclude_outside=attr(node, "exclude_outside", False),
+        coordinate_transformation_mode=attr(node, "coordinate_mode", "half_pixel"),
+        extrapolation_value=attr(node, "extrapolation_value", 0.0),
+    )  # fmt: skip
+
+
+def _deconv_ref(node, ins):
+    """Scatter form: every input pixel adds weight x value into the full output, then the
+    pads are cropped; one loop per kernel tap and group, in float64."""
+    x, weight = ins[0], ins[1]
+    (kh, kw), (sh, sw) = attr(node, "kernel"), attr(node, "stride", (1, 1))
+    (dh, dw), (ph, pw) = attr(node, "dilate", (1, 1)), attr(node, "pad", (0, 0))
+    (qh, qw), (ah, aw) = attr(node, "pad_end", (0, 0)), attr(node, "adj", (0, 0))
+    groups = attr(node, "num_group", 1)
+    n, c, h, w = x.shape
+    per_in, per_out = c // groups, weight.shape[1]
+    full = np.zeros((n, per_out * groups, sh * (h - 1) + dh * (kh - 1) + 1 + ah,
+                     sw * (w - 1) + dw * (kw - 1) + 1 + aw))  # fmt: skip
+    for g in range(groups):
+        xs = x[:, g * per_in : (g + 1) * per_in]
+        ws = weight[g * per_in : (g + 1) * per_in]
+        for i in range(kh):
+            for j in range(kw):
+                contribution = np.einsum("nchw,co->nohw", xs, ws[:, :, i, j])
+                full[:, g * per_out : (g + 1) * per_out,
+                     i * dh : i * dh + sh * (h - 1) + 1 : sh,
+                     j * dw : j * dw + sw * (w - 1) + 1 : sw] += contribution  # fmt: skip
+    out = full[:, :, ph : full.shape[2] - qh, pw : full.shape[3] - qw]
+    return out + ins[2].reshape(1, -1, 1, 1) if len(ins) > 2 else out
+
+
 # op name -> float64 reference (node, inputs) -> output; tests/test_op_table.py checks that
 # every op tilewise knows is here.
 REFERENCE = {
@@ -244,6 +302,11 @@ REFERENCE = {
     "broadcast_sub": lambda n, i: i[0] - i[1],
     "broadcast_mul": lambda n, i: i[0] * i[1],
     "broadcast_div": lambda n, i: i[0] / i[1],
+    "broadcast_pow": lambda n, i: i[0] ** i[1],
+    "slice": _slice_ref,
+    "gather": _gather_ref,
+    "resize": _resize_ref,
+    "Deconvolution": _deconv_ref,
     "broadcast_prelu": lambda n, i: np.where(i[0] >= 0, i[0], i[1] * i[0]),
     "matmul": lambda n, i: np.matmul(i[0], i[1]),
     "transpose": _transpose_ref,

@@ -58,6 +58,16 @@ EXAMPLES = {
     "hard_sigmoid": ((2, 3, 4, 4), {"alpha": 0.3, "beta": 0.4}, {}, 1),
     "unary": ((2, 3, 4, 4), {"function": "erf"}, {}, 1),
     "Concat": ((2, 3, 4, 4), {"num_args": 2, "dim": 1}, {}, 2),
+    "slice": ((2, 3, 6, 6), {"begin": (0, 1, 5, 0), "end": (2, 3, -1, 6),
+                             "step": (1, 1, -2, 2)}, {}, 1),
+    "gather": ((2, 5, 4), {"axis": 1, "indices": (4, 0, 2, 2), "indices_shape": (2, 2)}, {}, 1),
+    "broadcast_pow": ((2, 3, 4, 4), {}, {"b": ((3, 1, 1), (2.0, 2.0))}, 1),
+    "resize": ((2, 3, 4, 5), {"sizes": (2, 3, 7, 9), "scales": (1.0, 1.0, 7 / 4, 9 / 5),
+                              "mode": "cubic"}, {}, 1),
+    "Deconvolution": ((2, 4, 5, 5), {"kernel": (3, 3), "num_filter": 6, "stride": (2, 2),
+                                     "pad": (1, 1), "pad_end": (0, 1), "adj": (1, 0),
+                                     "num_group": 2, "no_bias": False},
+                      {"weight": ((4, 3, 3, 3), U), "bias": ((6,), U)}, 1),
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """A thin `onnx.backend.base.Backend` over tilewise, for ONNX's own backend test suite.
 
-tilewise runs a model with one float32 input; the suite's node tests feed weights
+tilewise runs a model with one float32 input (and any number of outputs); the suite's
+node tests feed weights
 (a Conv's W, an Add's second operand) as graph inputs. So the first input is the data
 and every further input is bound as a constant at run time, as an initializer would be.
 """
@@ -45,7 +46,7 @@ class TilewiseRep(BackendRep):
             model.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
         graph = OnnxModel(model, input_shape=data.shape[1:]).graph(data.shape[0])
         compiled = compile_graph(graph, batch_size=data.shape[0], algo=self.algo)
-        return (compiled(np.ascontiguousarray(data)),)
+        return tuple(compiled.run_outputs(np.ascontiguousarray(data)).values())
 
 
 class TilewiseBackend(Backend):

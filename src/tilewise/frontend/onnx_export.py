@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tilewise.errors import TilewiseError, UnsupportedOpError
+from tilewise.frontend.onnx_export_ops import EXPORTERS as MORE_EXPORTERS
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import infer_shapes, split_inputs
 
@@ -232,6 +233,8 @@ EXPORTERS: dict[str, Callable[[ExportContext], list]] = {
     "unary": lambda c: [c.node(UNARY_ONNX[c.attrs["function"]], c.data)],
 }
 
+EXPORTERS.update(MORE_EXPORTERS)
+
 
 def export_onnx(graph: Graph, path: str, batch_size: int | None = None) -> None:
     """Write `graph` to `path`; the batch dimension is symbolic unless `batch_size` is given."""
@@ -260,8 +263,9 @@ def export_onnx(graph: Graph, path: str, batch_size: int | None = None) -> None:
     batch = batch_size if batch_size else "batch"
     inputs = [helper.make_tensor_value_info(graph.input_name, onnx.TensorProto.FLOAT,
                                             [batch, *graph.input_shape])]  # fmt: skip
-    out_shape = [batch, *shapes[graph.output_name][1:]]
-    outputs = [helper.make_tensor_value_info(graph.output_name, onnx.TensorProto.FLOAT, out_shape)]
+    outputs = [helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT,
+                                             [batch, *shapes[name][1:]])
+               for name in graph.outputs]  # fmt: skip
     body = helper.make_graph(nodes, graph.name, inputs, outputs,
                              [t for n, t in initializers.items() if n in used])  # fmt: skip
     model = helper.make_model(body, opset_imports=[helper.make_opsetid("", OPSET)],

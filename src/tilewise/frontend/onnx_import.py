@@ -13,11 +13,13 @@ from tilewise.errors import GraphError, InputError, TilewiseError, UnsupportedOp
 from tilewise.frontend.onnx_context import ImportContext
 from tilewise.frontend.onnx_fold import SHAPE_ONLY, fold_node, fold_shape_op
 from tilewise.frontend.onnx_nn import HANDLERS as NN_HANDLERS
+from tilewise.frontend.onnx_resample import HANDLERS as RESAMPLE_HANDLERS
 from tilewise.frontend.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 from tilewise.ir.graph import Graph
 from tilewise.limits import memory_limit
 
-HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS}
+HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS, **RESAMPLE_HANDLERS}
+MULTI_OUTPUT = ("Split",)  # ops whose every output is imported
 FLOAT = 1  # onnx.TensorProto.FLOAT
 
 
@@ -32,7 +34,7 @@ def _attribute_problem(node, attrs: dict, used: set[str], consts: dict) -> str |
         if bool(training):
             return "training_mode=True (inference runs Dropout as identity)"
     outputs = [node.output[0]] + [o for o in node.output[1:] if o in used]
-    if op in ("Conv", "MaxPool", "AveragePool"):
+    if op in ("Conv", "ConvTranspose", "MaxPool", "AveragePool"):
         rank = len(attrs.get("kernel_shape", attrs.get("strides", [0, 0])))
         if rank not in (1, 2):
             return f"{rank}-D {op} (1-D and 2-D are supported)"
@@ -44,7 +46,7 @@ def _attribute_problem(node, attrs: dict, used: set[str], consts: dict) -> str |
         return f"mode {mode!r} (constant, edge, reflect and wrap are supported)"
     if op == "Cast" and attrs.get("to") != FLOAT:
         return f"cast to type {attrs.get('to')} of a value (tilewise computes in float32)"
-    if len(outputs) > 1:
+    if len(outputs) > 1 and op not in MULTI_OUTPUT:
         return f"output(s) {outputs[1:]} in use (only the first output is supported)"
     if op == "BatchNormalization" and attrs.get("training_mode", 0):
         return "training_mode=1"
@@ -115,9 +117,9 @@ class OnnxModel:
         if not inputs and shadowed:  # IR < 4 lists weights as inputs; here nothing is left
             raise TilewiseError(f"{self.path}: every graph input is also an initializer "
                                 f"({', '.join(shadowed)}): nothing is left to feed")  # fmt: skip
-        if len(inputs) != 1 or len(body.output) != 1:
-            raise TilewiseError(f"{self.path}: one input and one output are supported, got "
-                                f"{len(inputs)} and {len(body.output)}")  # fmt: skip
+        if len(inputs) != 1:
+            raise TilewiseError(f"{self.path}: one graph input is supported, got {len(inputs)} "
+                                f"({', '.join(i.name for i in inputs)})")  # fmt: skip
         tensor_type = inputs[0].type.tensor_type
         self.input_name = inputs[0].name
         if tensor_type.elem_type != FLOAT:
@@ -133,7 +135,7 @@ class OnnxModel:
             self.default_shape = tuple(input_shape)
         else:
             self.default_shape = None if None in dims[1:] else tuple(dims[1:])
-        self.output_name = body.output[0].name
+        self.output_names = [o.name for o in body.output]
 
     @staticmethod
     def _read(onnx, path: str):
@@ -228,10 +230,11 @@ class OnnxModel:
                 ctx.consts.update(zip(node.output, outputs, strict=False))
             else:
                 self._handle(ctx, node, attrs)
-        if self.output_name not in ctx.shapes:
-            raise GraphError("<graph>", "output", [], f"output '{self.output_name}' is "
-                             "a constant or never produced; nothing to run")  # fmt: skip
-        graph.output_name = self.output_name
+        for name in self.output_names:
+            if name not in ctx.shapes:
+                raise GraphError("<graph>", "output", [], f"output '{name}' is a constant or "
+                                 "never produced; nothing to run")  # fmt: skip
+        graph.output_name, *graph.extra_outputs = self.output_names
         return graph
 
 

@@ -22,7 +22,7 @@ ACTIVATIONS = {
 UNARY = {"Sqrt": "sqrt", "Exp": "exp", "Log": "log", "Reciprocal": "reciprocal",
          "Neg": "neg", "Abs": "abs", "Erf": "erf"}  # fmt: skip
 BINARY = {"Add": "broadcast_add", "Sub": "broadcast_sub", "Mul": "broadcast_mul",
-          "Div": "broadcast_div"}  # fmt: skip
+          "Div": "broadcast_div", "Pow": "broadcast_pow"}  # fmt: skip
 
 
 def unary(ctx: ImportContext, node, a: dict) -> None:
@@ -224,6 +224,87 @@ def reduce(ctx: ImportContext, node, a: dict) -> None:
              keepdims=bool(a.get("keepdims", 1)))  # fmt: skip
 
 
+def _ints(ctx: ImportContext, node, index: int, what: str) -> list[int] | None:
+    name = _optional(node, index)
+    if not name:
+        return None
+    value = ctx.const(name)
+    if value is None:
+        raise ctx.fail(f"{what} (input {index}) must be a constant or fold to one")
+    return [int(v) for v in value.reshape(-1)]
+
+
+def _emit_slice(ctx: ImportContext, x: str, out: str, bounds: dict[int, tuple]) -> None:
+    """`bounds`: axis -> (start, end, step) as ONNX gives them (clamped like Python's)."""
+    shape = ctx.shape(x)
+    begin, end, step = [0] * len(shape), list(shape), [1] * len(shape)
+    for axis, (b, e, s) in bounds.items():
+        begin[axis], end[axis], step[axis] = slice(b, e, s).indices(shape[axis])
+    if (begin, end, step) == ([0] * len(shape), list(shape), [1] * len(shape)):
+        ctx.emit("_copy", [x], out)
+    else:
+        ctx.emit("slice", [x], out, begin=tuple(begin), end=tuple(end), step=tuple(step))
+
+
+def slice_(ctx: ImportContext, node, a: dict) -> None:
+    rank = len(ctx.shape(node.input[0]))
+    if ctx.opset < 10:
+        starts, ends, axes, steps = list(a["starts"]), list(a["ends"]), a.get("axes"), None
+    else:
+        starts, ends = _ints(ctx, node, 1, "starts"), _ints(ctx, node, 2, "ends")
+        axes, steps = _ints(ctx, node, 3, "axes"), _ints(ctx, node, 4, "steps")
+    axes = list(range(len(starts))) if axes is None else list(axes)
+    steps = steps or [1] * len(starts)
+    if not len(starts) == len(ends) == len(axes) == len(steps):
+        raise ctx.fail(f"starts {starts}, ends {ends}, axes {axes} and steps {steps} "
+                       "differ in length")  # fmt: skip
+    bounds = {}
+    for axis, b, e, s in zip(axes, starts, ends, steps, strict=True):
+        if not -rank <= axis < rank or s == 0:
+            raise ctx.fail(f"axis {axis} (rank {rank}) or step {s} is invalid")
+        bounds[axis % rank] = (b, e, s)
+    _emit_slice(ctx, node.input[0], node.output[0], bounds)
+
+
+def split(ctx: ImportContext, node, a: dict) -> None:
+    """Each output is a slice of the input."""
+    shape = ctx.shape(node.input[0])
+    axis = a.get("axis", 0)
+    if not -len(shape) <= axis < len(shape):
+        raise ctx.fail(f"axis {axis} is out of range for rank {len(shape)}")
+    axis %= len(shape)
+    parts, size = len(node.output), shape[axis]
+    sizes = list(a["split"]) if "split" in a else _ints(ctx, node, 1, "split")
+    if sizes is None:  # equal parts; opset 18's num_outputs makes the last one smaller
+        chunk = -(-size // parts)
+        sizes = [min(chunk, size - i * chunk) for i in range(parts)]
+    if len(sizes) != parts or sum(sizes) != size or min(sizes) < 1:
+        raise ctx.fail(f"split {sizes} does not cut axis {axis} of size {size} into "
+                       f"{parts} non-empty parts")  # fmt: skip
+    start = 0
+    for out, length in zip(node.output, sizes, strict=True):
+        if out:
+            _emit_slice(ctx, node.input[0], out, {axis: (start, start + length, 1)})
+        start += length
+
+
+def gather(ctx: ImportContext, node, a: dict) -> None:
+    shape = ctx.shape(node.input[0])
+    indices = ctx.const(node.input[1])
+    if indices is None:
+        raise ctx.fail("indices (input 1) must be a constant or fold to one")
+    axis = a.get("axis", 0)
+    if not -len(shape) <= axis < len(shape):
+        raise ctx.fail(f"axis {axis} is out of range for rank {len(shape)}")
+    axis %= len(shape)
+    flat = [int(i) for i in indices.reshape(-1)]
+    if any(not -shape[axis] <= i < shape[axis] for i in flat):
+        raise ctx.fail(f"indices {flat} are out of range for axis {axis} of size {shape[axis]}")
+    ctx.emit("gather", [node.input[0]], node.output[0], axis=axis,
+             indices=tuple(i % shape[axis] for i in flat),
+             indices_shape=tuple(int(d) for d in indices.shape))  # fmt: skip
+
+
 def copy(ctx: ImportContext, node, a: dict) -> None:
     ctx.emit("_copy", [node.input[0]], node.output[0])
 
@@ -240,6 +321,9 @@ HANDLERS = {
     "Unsqueeze": unsqueeze,
     "Transpose": transpose,
     "Pad": pad,
+    "Slice": slice_,
+    "Split": split,
+    "Gather": gather,
     "Softmax": softmax,
     "LogSoftmax": softmax,
     **dict.fromkeys(REDUCTIONS, reduce),

@@ -15,7 +15,7 @@ class AttrProblem(Exception):
 
 @dataclass(frozen=True)
 class Attr:
-    kind: str  # "int", "float", "bool", "str", "tuple", "optstr"
+    kind: str  # "int", "float", "bool", "str", "tuple" (of ints), "floats", "optstr"
     default: Any = REQUIRED
     choices: tuple = ()
 
@@ -28,6 +28,10 @@ def _parse(name: str, spec: Attr, value: Any) -> Any:
             if isinstance(value, int):
                 value = (value,)
             return tuple(int(v) for v in value)
+        if spec.kind == "floats":
+            if isinstance(value, str):
+                value = ast.literal_eval(value) if value.strip() not in ("", "()") else ()
+            return tuple(float(v) for v in value)
         if spec.kind == "bool":
             if isinstance(value, str):
                 if value.lower() in ("true", "1"):

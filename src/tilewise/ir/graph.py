@@ -33,7 +33,8 @@ class Node:
 
 @dataclass
 class Graph:
-    """A network: one float32 NCHW input, nodes in topological order, one output."""
+    """A network: one float32 input, nodes in topological order, one or more outputs
+    (`output_name`, then `extra_outputs`: detectors return several maps)."""
 
     name: str
     input_name: str
@@ -41,12 +42,18 @@ class Graph:
     nodes: list[Node] = field(default_factory=list)
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     output_name: str = ""
+    extra_outputs: list[str] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> list[str]:
+        return [self.output_name, *self.extra_outputs]
 
     def copy(self) -> Graph:
         """Nodes are copied; constant arrays are shared (passes replace them, never mutate)."""
         clone = copy.copy(self)
         clone.nodes = [copy.deepcopy(n) for n in self.nodes]
         clone.constants = dict(self.constants)
+        clone.extra_outputs = list(self.extra_outputs)
         return clone
 
     def producer_map(self) -> dict[str, Node]:
@@ -65,6 +72,7 @@ class Graph:
             node.inputs = [new if name == old else name for name in node.inputs]
         if self.output_name == old:
             self.output_name = new
+        self.extra_outputs = [new if name == old else name for name in self.extra_outputs]
 
     def parameter_count(self, trainable_only: bool = True) -> int:
         """Elements in constants; running mean/var are not trainable."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from tilewise.ir.attrs import Attr, AttrProblem
+from tilewise.ir.ops_resample import RESAMPLE_SCHEMAS
 from tilewise.ir.ops_tensor import TENSOR_SCHEMAS
 from tilewise.ir.schema import (
     ACTIVATIONS,
@@ -342,3 +343,4 @@ SCHEMAS: dict[str, OpSchema] = {
     "broadcast_mul": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
 }
 SCHEMAS.update(TENSOR_SCHEMAS)  # general tensor ops (any rank), for ONNX models
+SCHEMAS.update(RESAMPLE_SCHEMAS)

@@ -93,6 +93,28 @@ def _prelu_infer(attrs: dict, shapes: list[Shape]) -> Shape:
     return out
 
 
+def _slice_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    """begin/end/step per axis as Python's slice().indices() gives them (end -1 with a
+    negative step: through index 0)."""
+    (shape,) = shapes
+    begin, end, step = attrs["begin"], attrs["end"], attrs["step"]
+    if not len(begin) == len(end) == len(step) == len(shape):
+        raise AttrProblem(f"begin {begin}, end {end} and step {step} need {len(shape)} values")
+    out = tuple(len(range(b, e, s)) for b, e, s in zip(begin, end, step, strict=True))
+    if 0 in step or min(out) < 1:
+        raise AttrProblem(f"slice {begin}:{end}:{step} of shape {shape} is empty")
+    return out
+
+
+def _gather_infer(attrs: dict, shapes: list[Shape]) -> Shape:
+    (shape,) = shapes
+    axis = _axis(attrs["axis"], len(shape))
+    indices = attrs["indices"]
+    if not indices or min(indices) < 0 or max(indices) >= shape[axis]:
+        raise AttrProblem(f"indices {indices} are out of range for axis {axis} of {shape}")
+    return (*shape[:axis], *attrs["indices_shape"], *shape[axis + 1 :])
+
+
 PAD_MODES = ("constant", "edge", "reflect", "wrap")
 # elementwise functions of one input (ONNX Sqrt, Exp, Log, Reciprocal, Neg, Abs, Erf)
 UNARY_FUNCTIONS = ("sqrt", "exp", "log", "reciprocal", "neg", "abs", "erf")
@@ -116,6 +138,15 @@ TENSOR_SCHEMAS: dict[str, OpSchema] = {
         for reduction in ("mean", "max", "sum")
     },
     "log_softmax": OpSchema(attrs={"axis": Attr("int", -1)}, infer=_axis_same),
+    "slice": OpSchema(
+        attrs={"begin": Attr("tuple"), "end": Attr("tuple"), "step": Attr("tuple")},
+        infer=_slice_infer,
+    ),
+    # numpy.take with constant indices (ONNX Gather on a value); indices_shape () drops the axis
+    "gather": OpSchema(
+        attrs={"axis": Attr("int"), "indices": Attr("tuple"), "indices_shape": Attr("tuple")},
+        infer=_gather_infer,
+    ),
     "unary": OpSchema(attrs={"function": Attr("str", choices=UNARY_FUNCTIONS)}, infer=same),
     "hard_sigmoid": OpSchema(
         attrs={"alpha": Attr("float", 0.2), "beta": Attr("float", 0.5)}, infer=same
@@ -123,6 +154,7 @@ TENSOR_SCHEMAS: dict[str, OpSchema] = {
     "matmul": OpSchema(attrs={}, infer=_matmul_infer, data_inputs=2),
     "broadcast_sub": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
     "broadcast_div": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
+    "broadcast_pow": OpSchema(attrs={}, infer=broadcast_infer, data_inputs=2),
     # x where x >= 0, else slope * x, slope broadcast to x (ONNX PRelu in general)
     "broadcast_prelu": OpSchema(attrs={}, infer=_prelu_infer, data_inputs=2),
     "Concat": OpSchema(

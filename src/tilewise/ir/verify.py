@@ -62,6 +62,7 @@ def infer_shapes(graph: Graph, batch_size: int = 1) -> dict[str, tuple[int, ...]
         except AttrProblem as problem:
             raise GraphError(node.name, node.op, known, str(problem)) from None
         shapes[node.output] = tuple(int(d) for d in out_shape)
-    if graph.output_name not in shapes:
-        raise GraphError("<graph>", "output", [], f"output '{graph.output_name}' is never produced")
+    for output in graph.outputs:
+        if output not in shapes:
+            raise GraphError("<graph>", "output", [], f"output '{output}' is never produced")
     return shapes

@@ -15,7 +15,7 @@ from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph, Node
 from tilewise.ir.ops_tensor import reduced_axes
 from tilewise.ir.verify import split_inputs
-from tilewise.operators import blocked, dense, elementwise, pool, tensor
+from tilewise.operators import blocked, deconv, dense, elementwise, pool, resize, tensor
 from tilewise.operators.base import Operator
 from tilewise.operators.conv2d import Conv2d
 
@@ -105,6 +105,14 @@ BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
     "log_softmax": lambda c: tensor.LogSoftmax(c.attrs["axis"]),
     "hard_sigmoid": lambda c: tensor.HardSigmoid(c.attrs["alpha"], c.attrs["beta"]),
     "unary": lambda c: tensor.Unary(c.attrs["function"]),
+    "slice": lambda c: tensor.Slice(c.attrs["begin"], c.attrs["end"], c.attrs["step"]),
+    "gather": lambda c: tensor.Gather(
+        c.attrs["axis"] % len(c.in_shape), c.attrs["indices"], c.attrs["indices_shape"]
+    ),
+    "resize": lambda c: resize.Resize(c.attrs, c.in_shape),
+    "Deconvolution": lambda c: deconv.Deconvolution(
+        c.attrs, c.params[0], c.params[1] if len(c.params) > 1 else None, c.in_shape
+    ),
     "clip": lambda c: elementwise.Clip(c.attrs),
     "LeakyReLU": _leaky_relu,
     "Reshape": _copy,

@@ -42,6 +42,7 @@ class Binary(Mixed):
         "broadcast_sub": np.subtract,
         "broadcast_mul": np.multiply,
         "broadcast_div": np.divide,
+        "broadcast_pow": np.power,
         "matmul": np.matmul,
     }
 
@@ -65,6 +66,25 @@ class Transpose(Operator):
 
     def run(self, inputs, out, scratch):
         np.copyto(out, inputs[0].transpose(self.axes))
+
+
+class Slice(Operator):
+    def __init__(self, begin: tuple, end: tuple, step: tuple) -> None:
+        # end -1 with a negative step means "through index 0", which numpy spells None
+        self.index = tuple(slice(b, None if e < 0 else e, s)
+                           for b, e, s in zip(begin, end, step, strict=True))  # fmt: skip
+
+    def run(self, inputs, out, scratch):
+        out[...] = inputs[0][self.index]
+
+
+class Gather(Operator):
+    def __init__(self, axis: int, indices: tuple, indices_shape: tuple) -> None:
+        self.axis = axis
+        self.indices = np.array(indices, np.intp).reshape(indices_shape)
+
+    def run(self, inputs, out, scratch):
+        out[...] = np.take(inputs[0], self.indices, axis=self.axis)
 
 
 class Pad(Operator):

@@ -12,8 +12,8 @@ def remove_node(graph: Graph, node: Node, replacement: str) -> None:
 
 
 def sole_reader(graph: Graph, value: str) -> Node | None:
-    """The only node reading `value`, or None if there are several or it is the graph output."""
-    if value == graph.output_name:
+    """The only node reading `value`, or None if there are several or it is a graph output."""
+    if value in graph.outputs:
         return None
     readers = graph.consumers().get(value, [])
     return readers[0] if len(readers) == 1 else None

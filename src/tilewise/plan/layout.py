@@ -73,7 +73,7 @@ def plan_layout(graph: Graph, shapes: dict, conv_plan: dict, block: int) -> Layo
         if conv_plan[node.name].algorithm.name not in RESIDUAL_ALGORITHMS:
             continue
         users = readers.get(node.output, [])
-        if len(users) != 1 or node.output == graph.output_name:
+        if len(users) != 1 or node.output in graph.outputs:
             continue
         add = users[0]
         if add.op != "elemwise_add" or add.name not in plan.blocked:

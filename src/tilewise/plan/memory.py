@@ -15,7 +15,7 @@ class StepIO:
 
 
 def assign_buffers(
-    steps: list[StepIO], shapes: dict[str, tuple], graph_input: str, graph_output: str
+    steps: list[StepIO], shapes: dict[str, tuple], graph_input: str, graph_outputs: list[str]
 ) -> tuple[dict[str, int], list[int]]:
     """Map each value to a buffer index; returns (value -> buffer, buffer sizes in elements)."""
     root: dict[str, str] = {graph_input: graph_input}
@@ -24,7 +24,8 @@ def assign_buffers(
         root[step.output] = root[step.inputs[0]] if step.alias else step.output
         for name in step.inputs:
             last_use[root[name]] = i
-    last_use[root[graph_output]] = math.inf
+    for output in graph_outputs:
+        last_use[root[output]] = math.inf
 
     buffer_of: dict[str, int] = {}
     sizes: list[int] = []

@@ -50,6 +50,7 @@ def compile_graph(
 def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -> CompiledModel:
     threads = set_threads(threads)
     infer_shapes(graph, batch_size)
+    labels = graph.outputs  # the passes may rename output values; callers see these names
     graph = run_passes(graph, DEFAULT_PASSES if passes is None else passes, batch_size)
     shapes = infer_shapes(graph, batch_size)
 
@@ -59,13 +60,13 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
         tuner.save()
     blocked = any(choice.algorithm.blocked for choice in plan.values())
     layout = plan_layout(graph, shapes, plan, simd_width()) if blocked else None
-    steps, physical, logical, output = build_steps(graph, shapes, plan, layout)
+    steps, physical, logical, outputs = build_steps(graph, shapes, plan, layout)
     data_inputs = [[i for i in s.inputs if i in physical] for s in steps]
     io = [
         StepIO(ins, s.output, s.operator.inplace, s.operator.alias)
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
-    buffer_of, sizes = assign_buffers(io, physical, graph.input_name, output)
+    buffer_of, sizes = assign_buffers(io, physical, graph.input_name, outputs)
     scratch_size = max([s.operator.scratch for s in steps] + [1])
     needed = 4 * (sum(sizes) + scratch_size)
     if needed > memory_limit():
@@ -85,8 +86,9 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
         logical,
         views,
         graph.input_name,
-        output,
+        outputs,
         scratch,
         threads,
         algo,
+        labels,
     )

@@ -20,7 +20,7 @@ class GraphSource(Protocol):
     """What a loaded file offers: graphs built per batch size and per-sample shape."""
 
     input_name: str
-    output_name: str
+    output_names: list[str]
     default_shape: tuple[int, ...] | None  # None: the shape comes from the data
     reshapes: bool  # other per-sample shapes may be built from the data
 
@@ -34,7 +34,7 @@ class FixedGraph:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.input_name, self.output_name = graph.input_name, graph.output_name
+        self.input_name, self.output_names = graph.input_name, graph.outputs
         self.default_shape = tuple(graph.input_shape)
 
     def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
@@ -61,7 +61,12 @@ class LoadedModel:
 
     @property
     def output_name(self) -> str:
-        return self.source.output_name
+        """The first output: what calling the model returns."""
+        return self.source.output_names[0]
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.source.output_names)
 
     @property
     def input_shape(self) -> tuple[int, ...] | None:
@@ -97,6 +102,11 @@ class LoadedModel:
         return plan
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The first output (`run` gives every output of a model that has several)."""
+        self._check_input(x)
+        return self.compile(x.shape[0], x.shape[1:])(x)
+
+    def _check_input(self, x) -> None:
         default = self.input_shape
         if not isinstance(x, np.ndarray) or (default is not None and not self.source.reshapes
                                              and x.shape[1:] != default):  # fmt: skip
@@ -105,10 +115,11 @@ class LoadedModel:
             raise InputError(f"{self.name}: input must have shape {expected}, got {got}")
         if x.ndim < 1:
             raise InputError(f"{self.name}: input must have a batch dimension, got {x.shape}")
-        return self.compile(x.shape[0], x.shape[1:])(x)
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Named inputs to named outputs."""
+        """Named inputs to every named output, as onnxruntime's `run(None, feeds)`."""
         if set(feeds) != {self.input_name}:
             raise InputError(f"{self.name}: inputs are ['{self.input_name}'], got {sorted(feeds)}")
-        return {self.output_name: self(feeds[self.input_name])}
+        x = feeds[self.input_name]
+        self._check_input(x)
+        return self.compile(x.shape[0], x.shape[1:]).run_outputs(x)

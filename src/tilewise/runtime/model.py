@@ -25,7 +25,8 @@ class Step:
 
 
 class CompiledModel:
-    """`model(x)` for x of shape (batch_size, *input_shape), float32; returns a new array."""
+    """`model(x)` for x of shape (batch_size, *input_shape), float32; returns a new array,
+    the first output; `model.run_outputs(x)` returns every output by name."""
 
     def __init__(
         self,
@@ -34,18 +35,22 @@ class CompiledModel:
         shapes: dict,
         views: dict,
         input_name: str,
-        output_name: str,
+        output_names: list[str],
         scratch: np.ndarray,
         threads: int,
         algo: str,
+        output_labels: list[str] | None = None,
     ) -> None:
         self.name = name
         self.steps = steps
         self.shapes = shapes
         self.input_name = input_name
-        self.output_name = output_name
+        self.output_names = list(output_names)  # the values holding the outputs
+        self.output_labels = list(output_labels or output_names)  # their names in the graph
+        self.output_name = self.output_names[0]
         self.input_shape = shapes[input_name]
-        self.output_shape = shapes[output_name]
+        self.output_shapes = [shapes[name] for name in self.output_names]
+        self.output_shape = self.output_shapes[0]
         self.batch_size = self.input_shape[0]
         self.threads = threads
         self.algo = algo
@@ -82,6 +87,13 @@ class CompiledModel:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Safe from any number of threads: calls take turns (see threads.EXECUTION), as the
         buffers are the model's own."""
+        return self._execute(x, self.output_names[:1])[0]
+
+    def run_outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every output of the graph, by name, in the graph's order."""
+        return dict(zip(self.output_labels, self._execute(x, self.output_names), strict=True))
+
+    def _execute(self, x: np.ndarray, names: list[str]) -> list[np.ndarray]:
         x = self._check(x)
         with EXECUTION:
             set_threads(self.threads)
@@ -92,8 +104,11 @@ class CompiledModel:
             else:
                 for step, args, out in zip(self._work, self._args, self._outs, strict=True):
                     step.operator.run(args, out, scratch)
-            result = self._views.get(self.output_name)
-            return (x if result is None else result).reshape(self.output_shape).copy()
+            results = []
+            for name in names:
+                value = self._views.get(name)
+                results.append((x if value is None else value).reshape(self.shapes[name]).copy())
+            return results
 
     def _first_run(self, scratch: np.ndarray) -> None:
         """Run once; steps slow enough to have compiled kernels are logged, but only when some

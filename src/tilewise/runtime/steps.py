@@ -15,7 +15,7 @@ NCHW_SUFFIX, BLOCKED_SUFFIX = "@nchw", "@nchwc"
 
 
 def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan | None):
-    """(steps, physical shapes, logical shapes, output value): physical shapes are what the
+    """(steps, physical shapes, logical shapes, output values): physical shapes are what the
     buffers hold (blocked values 5-D); logical shapes what the user sees."""
     physical, logical = dict(shapes), dict(shapes)
     steps: list[Step] = []
@@ -71,4 +71,4 @@ def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan 
         if runs_blocked:
             blocked_values.add(output)
             physical[output] = blocked_shape(shapes[output], block)
-    return steps, physical, logical, as_layout(graph.output_name, False)
+    return steps, physical, logical, [as_layout(name, False) for name in graph.outputs]
