@@ -275,6 +275,85 @@ def _deconv_ref(node, ins):
     return out + ins[2].reshape(1, -1, 1, 1) if len(ins) > 2 else out
 
 
+def _depth_to_space_ref(node, ins):
+    """By the index formulas of ONNX's definition, one output position at a time."""
+    x, b = ins[0], attr(node, "block")
+    n, c, h, w = x.shape
+    out_c = c // (b * b)
+    ch, y, xx = np.meshgrid(np.arange(out_c), np.arange(h * b), np.arange(w * b), indexing="ij")
+    offset = (y % b) * b + xx % b
+    source = offset * out_c + ch if attr(node, "mode", "DCR") == "DCR" else ch * b * b + offset
+    return x[:, source, y // b, xx // b]
+
+
+def _space_to_depth_ref(node, ins):
+    x, b = ins[0], attr(node, "block")
+    n, c, h, w = x.shape
+    out = np.empty((n, c * b * b, h // b, w // b))
+    for i in range(b):
+        for j in range(b):
+            if attr(node, "mode", "DCR") == "DCR":
+                out[:, (i * b + j) * c : (i * b + j + 1) * c] = x[:, :, i::b, j::b]
+            else:
+                out[:, i * b + j :: b * b] = x[:, :, i::b, j::b]
+    return out
+
+
+def _tile_ref(node, ins):
+    x, reps = ins[0], attr(node, "reps")
+    index = [np.arange(d * r) % d for d, r in zip(x.shape, reps, strict=True)]
+    return x[np.ix_(*index)]
+
+
+def _arg_reduce_ref(node, ins):
+    """The first (or last) position holding the extreme value."""
+    x, axis = ins[0], attr(node, "axis", 0)
+    extreme = (x.max if attr(node, "function") == "max" else x.min)(axis=axis, keepdims=True)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    positions = np.arange(x.shape[axis]).reshape(shape) * np.ones_like(x)
+    hits = np.where(x == extreme, positions, np.nan)
+    index = np.nanmax(hits, axis=axis, keepdims=True) if attr(node, "select_last_index", False) \
+        else np.nanmin(hits, axis=axis, keepdims=True)  # fmt: skip
+    return index if attr(node, "keepdims", True) else np.squeeze(index, axis)
+
+
+def _topk_ref(node, ins):
+    """Python's sort of (value, index) pairs, one row at a time."""
+    x, k, largest = ins[0], attr(node, "k"), attr(node, "largest", True)
+    moved = np.moveaxis(x, attr(node, "axis", -1), -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    picked = []
+    for row in rows:
+        order = sorted(range(len(row)), key=lambda i: (-row[i] if largest else row[i], i))[:k]
+        picked.append(order if attr(node, "part", "values") == "indices" else row[order])
+    out = np.array(picked, np.float64).reshape(*moved.shape[:-1], k)
+    return np.moveaxis(out, -1, attr(node, "axis", -1))
+
+
+def _normalized(x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + eps)
+
+
+def _layer_norm_ref(node, ins):
+    x = ins[0]
+    axes = tuple(range(attr(node, "axis", -1) % x.ndim, x.ndim))
+    y = _normalized(x, axes, attr(node, "eps", 1e-5)) * ins[1]
+    return y + ins[2] if len(ins) > 2 else y
+
+
+def _instance_norm_ref(node, ins):
+    x = ins[0]
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = _normalized(x, tuple(range(2, x.ndim)), attr(node, "eps", 1e-5))
+    return y * ins[1].reshape(shape) + ins[2].reshape(shape)
+
+
+COMPARE_REFERENCE = {"equal": np.equal, "greater": np.greater, "less": np.less,
+                     "greater_equal": np.greater_equal, "less_equal": np.less_equal}  # fmt: skip
+
+
 # op name -> float64 reference (node, inputs) -> output; tests/test_op_table.py checks that
 # every op tilewise knows is here.
 REFERENCE = {
@@ -307,6 +386,18 @@ REFERENCE = {
     "gather": _gather_ref,
     "resize": _resize_ref,
     "Deconvolution": _deconv_ref,
+    "compare": lambda n, i: COMPARE_REFERENCE[attr(n, "function")](i[0], i[1]).astype(float),
+    "where": lambda n, i: np.where(i[0] != 0, i[1], i[2]),
+    "broadcast_maximum": lambda n, i: np.maximum(i[0], i[1]),
+    "broadcast_minimum": lambda n, i: np.minimum(i[0], i[1]),
+    "broadcast_to": lambda n, i: np.broadcast_to(i[0], attr(n, "shape")),
+    "tile": _tile_ref,
+    "depth_to_space": _depth_to_space_ref,
+    "space_to_depth": _space_to_depth_ref,
+    "arg_reduce": _arg_reduce_ref,
+    "topk": _topk_ref,
+    "layer_norm": _layer_norm_ref,
+    "instance_norm": _instance_norm_ref,
     "broadcast_prelu": lambda n, i: np.where(i[0] >= 0, i[0], i[1] * i[0]),
     "matmul": lambda n, i: np.matmul(i[0], i[1]),
     "transpose": _transpose_ref,
@@ -326,6 +417,10 @@ UNARY_REFERENCE = {
     "sqrt": np.sqrt, "exp": np.exp, "log": np.log, "reciprocal": lambda x: 1.0 / x,
     "neg": lambda x: -x, "abs": np.abs,
     "erf": np.vectorize(math.erf, otypes=[np.float64]),  # the standard library's, in float64
+    "not": lambda x: (x == 0).astype(float),
+    "gelu": np.vectorize(lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))), otypes=[float]),
+    "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi)
+                                                  * (x + 0.044715 * x**3))),
 }  # fmt: skip
 
 

@@ -23,6 +23,14 @@ EXCLUDED = {
         "integer and boolean tensors: tilewise computes in float32"
     ),
     r"^test_cast(like)?_": "casts of the data between element types: tilewise takes float32",
+    r"^test_(equal|not_|where_(long_)?example|top_k_same_values)|_string|_float(16|64)$": (
+        "integer, boolean, string, float16 and float64 inputs: tilewise takes float32 (the "
+        "ops run on float32 in tests/test_onnx_select.py)"
+    ),
+    r"^test_layer_normalization_": (
+        "LayerNormalization's Mean and InvStdDev outputs, which every one of these reads "
+        "(training statistics; tests/test_onnx_select.py checks Y against onnxruntime)"
+    ),
     r"^test_(edge|reflect|wrap)_pad$": "int32 data (the modes run on float32 in test_onnx_import)",
     r"pool_3d": "3-D pooling: tilewise runs 1-D and 2-D pooling",
     r"pool_2d_dilations": "dilated pooling",

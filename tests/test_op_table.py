@@ -68,6 +68,19 @@ EXAMPLES = {
                                      "pad": (1, 1), "pad_end": (0, 1), "adj": (1, 0),
                                      "num_group": 2, "no_bias": False},
                       {"weight": ((4, 3, 3, 3), U), "bias": ((6,), U)}, 1),
+    "compare": ((2, 3, 4, 4), {"function": "greater_equal"}, {"b": ((3, 1, 1), U)}, 1),
+    "where": ((2, 3, 4, 4), {}, {"a": ((4,), U), "b": ((3, 1, 1), U)}, 1),
+    "broadcast_maximum": ((2, 3, 4, 4), {}, {"b": ((4,), U)}, 1),
+    "broadcast_minimum": ((2, 3, 4, 4), {}, {"b": ((3, 1, 1), U)}, 1),
+    "broadcast_to": ((2, 3, 1, 4), {"shape": (2, 3, 5, 4)}, {}, 1),
+    "tile": ((2, 3, 2, 3), {"reps": (1, 2, 3, 1)}, {}, 1),
+    "depth_to_space": ((2, 8, 3, 4), {"block": 2, "mode": "CRD"}, {}, 1),
+    "space_to_depth": ((2, 3, 4, 6), {"block": 2, "mode": "CRD"}, {}, 1),
+    "arg_reduce": ((2, 3, 4, 5), {"function": "min", "axis": 2, "keepdims": False}, {}, 1),
+    "topk": ((2, 3, 7), {"k": 3, "axis": 1, "part": "indices", "largest": False}, {}, 1),
+    "layer_norm": ((2, 3, 4, 5), {"axis": 2, "eps": 1e-3},
+                   {"scale": ((4, 5), U), "bias": ((5,), U)}, 1),
+    "instance_norm": ((2, 3, 4, 5), {"eps": 1e-3}, {"scale": ((3,), U), "bias": ((3,), U)}, 1),
 }  # fmt: skip
 
 

@@ -44,9 +44,12 @@ class TilewiseRep(BackendRep):
         model.CopyFrom(self.model)
         for name, value in zip(self.inputs[1:], inputs[1:], strict=True):
             model.graph.initializer.append(numpy_helper.from_array(np.asarray(value), name))
-        graph = OnnxModel(model, input_shape=data.shape[1:]).graph(data.shape[0])
-        compiled = compile_graph(graph, batch_size=data.shape[0], algo=self.algo)
-        return tuple(compiled.run_outputs(np.ascontiguousarray(data)).values())
+        source = OnnxModel(model, input_shape=data.shape[1:])
+        compiled = compile_graph(source.graph(data.shape[0]), batch_size=data.shape[0],
+                                 algo=self.algo)  # fmt: skip
+        outputs = compiled.run_outputs(np.ascontiguousarray(data))
+        return tuple(value.astype(source.output_dtypes.get(name, value.dtype))
+                     for name, value in outputs.items())  # fmt: skip
 
 
 class TilewiseBackend(Backend):

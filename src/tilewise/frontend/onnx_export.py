@@ -18,8 +18,6 @@ from tilewise.ir.graph import Graph
 from tilewise.ir.verify import infer_shapes, split_inputs
 
 OPSET = 13
-UNARY_ONNX = {"sqrt": "Sqrt", "exp": "Exp", "log": "Log", "reciprocal": "Reciprocal",
-              "neg": "Neg", "abs": "Abs", "erf": "Erf"}  # fmt: skip
 ACTIVATIONS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softrelu": "Softplus"}
 # Ops the exporter refuses, with the reason (none today: every op exports).
 NOT_EXPORTABLE: dict[str, str] = {}
@@ -230,7 +228,6 @@ EXPORTERS: dict[str, Callable[[ExportContext], list]] = {
         c.node("HardSigmoid", c.data, alpha=c.attrs["alpha"], beta=c.attrs["beta"])
     ],  # fmt: skip
     "Concat": lambda c: [c.node("Concat", c.data, axis=c.attrs["dim"])],
-    "unary": lambda c: [c.node(UNARY_ONNX[c.attrs["function"]], c.data)],
 }
 
 EXPORTERS.update(MORE_EXPORTERS)

@@ -14,12 +14,13 @@ from tilewise.frontend.onnx_context import ImportContext
 from tilewise.frontend.onnx_fold import SHAPE_ONLY, fold_node, fold_shape_op
 from tilewise.frontend.onnx_nn import HANDLERS as NN_HANDLERS
 from tilewise.frontend.onnx_resample import HANDLERS as RESAMPLE_HANDLERS
+from tilewise.frontend.onnx_select import HANDLERS as SELECT_HANDLERS
 from tilewise.frontend.onnx_tensor import HANDLERS as TENSOR_HANDLERS
 from tilewise.ir.graph import Graph
 from tilewise.limits import memory_limit
 
-HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS, **RESAMPLE_HANDLERS}
-MULTI_OUTPUT = ("Split",)  # ops whose every output is imported
+HANDLERS = {**NN_HANDLERS, **TENSOR_HANDLERS, **RESAMPLE_HANDLERS, **SELECT_HANDLERS}
+MULTI_OUTPUT = ("Split", "TopK")  # ops whose every output is imported
 FLOAT = 1  # onnx.TensorProto.FLOAT
 
 
@@ -136,6 +137,12 @@ class OnnxModel:
         else:
             self.default_shape = None if None in dims[1:] else tuple(dims[1:])
         self.output_names = [o.name for o in body.output]
+        # tilewise computes in float32; indices and flags are cast to the declared type
+        self.output_dtypes = {
+            o.name: onnx.helper.tensor_dtype_to_np_dtype(o.type.tensor_type.elem_type)
+            for o in body.output
+            if o.type.tensor_type.elem_type not in (FLOAT, 0)
+        }
 
     @staticmethod
     def _read(onnx, path: str):

@@ -12,6 +12,7 @@ import math
 
 from tilewise.ir.attrs import Attr, AttrProblem
 from tilewise.ir.ops_resample import RESAMPLE_SCHEMAS
+from tilewise.ir.ops_select import SELECT_SCHEMAS
 from tilewise.ir.ops_tensor import TENSOR_SCHEMAS
 from tilewise.ir.schema import (
     ACTIVATIONS,
@@ -344,3 +345,4 @@ SCHEMAS: dict[str, OpSchema] = {
 }
 SCHEMAS.update(TENSOR_SCHEMAS)  # general tensor ops (any rank), for ONNX models
 SCHEMAS.update(RESAMPLE_SCHEMAS)
+SCHEMAS.update(SELECT_SCHEMAS)

@@ -116,8 +116,10 @@ def _gather_infer(attrs: dict, shapes: list[Shape]) -> Shape:
 
 
 PAD_MODES = ("constant", "edge", "reflect", "wrap")
-# elementwise functions of one input (ONNX Sqrt, Exp, Log, Reciprocal, Neg, Abs, Erf)
-UNARY_FUNCTIONS = ("sqrt", "exp", "log", "reciprocal", "neg", "abs", "erf")
+# elementwise functions of one input (ONNX Sqrt, Exp, Log, Reciprocal, Neg, Abs, Erf, Not
+# (1.0 where the input is 0), Gelu exact and with approximate="tanh")
+UNARY_FUNCTIONS = ("sqrt", "exp", "log", "reciprocal", "neg", "abs", "erf", "not", "gelu",
+                   "gelu_tanh")  # fmt: skip
 
 TENSOR_SCHEMAS: dict[str, OpSchema] = {
     "transpose": OpSchema(attrs={"axes": Attr("tuple", ())}, infer=_transpose_infer),

@@ -15,7 +15,17 @@ from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.ir.graph import Graph, Node
 from tilewise.ir.ops_tensor import reduced_axes
 from tilewise.ir.verify import split_inputs
-from tilewise.operators import blocked, deconv, dense, elementwise, pool, resize, tensor
+from tilewise.operators import (
+    blocked,
+    deconv,
+    dense,
+    elementwise,
+    norm,
+    pool,
+    resize,
+    select,
+    tensor,
+)
 from tilewise.operators.base import Operator
 from tilewise.operators.conv2d import Conv2d
 
@@ -110,6 +120,28 @@ BUILDERS: dict[str, Callable[[BuildContext], Operator]] = {
         c.attrs["axis"] % len(c.in_shape), c.attrs["indices"], c.attrs["indices_shape"]
     ),
     "resize": lambda c: resize.Resize(c.attrs, c.in_shape),
+    "compare": lambda c: select.Compare(c.attrs["function"], c.operands),
+    "where": lambda c: select.Where(c.operands),
+    "broadcast_to": lambda c: select.BroadcastTo(),
+    "tile": lambda c: select.Tile(c.attrs["reps"]),
+    "depth_to_space": lambda c: select.DepthToSpace(c.attrs["block"], c.attrs["mode"], c.in_shape),
+    "space_to_depth": lambda c: select.SpaceToDepth(c.attrs["block"], c.attrs["mode"], c.in_shape),
+    "arg_reduce": lambda c: select.ArgReduce(
+        c.attrs["function"],
+        c.attrs["axis"] % len(c.in_shape),
+        c.attrs["keepdims"],
+        c.attrs["select_last_index"],
+    ),  # fmt: skip
+    "topk": lambda c: select.TopK(
+        c.attrs["k"],
+        c.attrs["axis"] % len(c.in_shape),
+        c.attrs["largest"],
+        c.attrs["part"] == "indices",
+    ),  # fmt: skip
+    "layer_norm": lambda c: norm.LayerNorm(
+        c.operands, c.attrs["axis"] % len(c.in_shape), c.attrs["eps"]
+    ),
+    "instance_norm": lambda c: norm.InstanceNorm(c.attrs["eps"], *c.params, len(c.in_shape)),
     "Deconvolution": lambda c: deconv.Deconvolution(
         c.attrs, c.params[0], c.params[1] if len(c.params) > 1 else None, c.in_shape
     ),

@@ -43,6 +43,8 @@ class Binary(Mixed):
         "broadcast_mul": np.multiply,
         "broadcast_div": np.divide,
         "broadcast_pow": np.power,
+        "broadcast_maximum": np.maximum,
+        "broadcast_minimum": np.minimum,
         "matmul": np.matmul,
     }
 
@@ -137,18 +139,41 @@ class Unary(Operator):
     inplace = True
 
     def __init__(self, function: str) -> None:
-        if function == "erf":
-            from scipy.special import erf
+        from scipy.special import erf
 
-            self.ufunc = erf
-        else:
-            self.ufunc = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log,
-                          "reciprocal": np.reciprocal, "neg": np.negative,
-                          "abs": np.abs}[function]  # fmt: skip
+        self.ufunc = {"sqrt": np.sqrt, "exp": np.exp, "log": np.log,
+                      "reciprocal": np.reciprocal, "neg": np.negative, "abs": np.abs,
+                      "erf": erf, "not": _logical_not, "gelu": _gelu,
+                      "gelu_tanh": _gelu_tanh}[function]  # fmt: skip
 
     def run(self, inputs, out, scratch):
         with np.errstate(all="ignore"):  # NaN and Inf are IEEE's answer (sqrt(-1), log(0))
             self.ufunc(inputs[0], out=out)
+
+
+def _logical_not(x: np.ndarray, out: np.ndarray) -> None:
+    np.equal(x, 0, out=out)
+
+
+def _gelu(x: np.ndarray, out: np.ndarray) -> None:
+    from scipy.special import erf
+
+    half = x * np.float32(0.5)
+    erf(x * np.float32(1 / np.sqrt(2)), out=out)
+    out += 1
+    out *= half
+
+
+def _gelu_tanh(x: np.ndarray, out: np.ndarray) -> None:
+    inner = x * x
+    inner *= np.float32(0.044715)
+    inner += 1
+    inner *= x
+    inner *= np.float32(np.sqrt(2 / np.pi))
+    half = x * np.float32(0.5)
+    np.tanh(inner, out=out)
+    out += 1
+    out *= half
 
 
 class HardSigmoid(Operator):

@@ -104,7 +104,7 @@ class LoadedModel:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """The first output (`run` gives every output of a model that has several)."""
         self._check_input(x)
-        return self.compile(x.shape[0], x.shape[1:])(x)
+        return self._typed(self.output_name, self.compile(x.shape[0], x.shape[1:])(x))
 
     def _check_input(self, x) -> None:
         default = self.input_shape
@@ -122,4 +122,10 @@ class LoadedModel:
             raise InputError(f"{self.name}: inputs are ['{self.input_name}'], got {sorted(feeds)}")
         x = feeds[self.input_name]
         self._check_input(x)
-        return self.compile(x.shape[0], x.shape[1:]).run_outputs(x)
+        outputs = self.compile(x.shape[0], x.shape[1:]).run_outputs(x)
+        return {name: self._typed(name, value) for name, value in outputs.items()}
+
+    def _typed(self, name: str, value: np.ndarray) -> np.ndarray:
+        """Outputs the file declares integer or boolean (ArgMax, TopK indices, Equal)."""
+        dtype = getattr(self.source, "output_dtypes", {}).get(name)
+        return value if dtype is None else value.astype(dtype)
