@@ -74,6 +74,8 @@ def activation(x, kind):
         return np.clip(x, 0, 6)
     if kind == "hard_swish":
         return x * np.clip(x / 6 + 0.5, 0, 1)
+    if kind == "silu":
+        return x / (1 + np.exp(-x))
     raise ValueError(kind)
 
 

@@ -126,3 +126,25 @@ def test_topk_k_larger_than_the_axis_is_named(tmp_path):
     with pytest.raises(tilewise.TilewiseError, match=r"node 'best' \(TopK\).*k = 7 must be "
                        r"between 1 and 6"):  # fmt: skip
         tilewise.load(path)(uniform(np.random.default_rng(0), X))
+
+
+@pytest.mark.parametrize("exporter", ["paddle", "pytorch"])
+def test_gelu_written_out_runs_as_one_step(tmp_path, exporter):
+    """Paddle: ((erf(x / sqrt 2) + 1) * x) * 0.5; PyTorch: (x * 0.5) * (1 + erf(x * 1/sqrt 2))."""
+    import tilewise
+
+    if exporter == "paddle":
+        nodes = [n("Div", ["x", "root2"], ["s"]), n("Erf", ["s"], ["e"]),
+                 n("Add", ["e", "one"], ["a"]), n("Mul", ["a", "x"], ["m"]),
+                 n("Mul", ["m", "half"], ["y"])]  # fmt: skip
+    else:
+        nodes = [n("Mul", ["x", "half"], ["h"]), n("Mul", ["x", "inv_root2"], ["s"]),
+                 n("Erf", ["s"], ["e"]), n("Add", ["one", "e"], ["a"]),
+                 n("Mul", ["h", "a"], ["y"])]  # fmt: skip
+    inits = {"root2": np.array(np.sqrt(2), np.float32), "one": np.array(1, np.float32),
+             "half": np.array(0.5, np.float32),
+             "inv_root2": np.array(1 / np.sqrt(2), np.float32)}  # fmt: skip
+    path = save_model(tmp_path, nodes, inits, X[1:], None)
+    agree(path, uniform(np.random.default_rng(9), X, -4, 4), limit=1e-6)
+    ops = [row["op"] for row in tilewise.load(path).compile(2).layers()]
+    assert ops == ["unary"]

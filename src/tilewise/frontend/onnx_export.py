@@ -59,6 +59,9 @@ def _activation_nodes(c: ExportContext, kind: str, source: str, output: str) -> 
         return [c.node(ACTIVATIONS[kind], [source], output)]
     if kind == "relu6":
         return [c.node("Clip", [source, c.constant("lo", 0.0), c.constant("hi", 6.0)], output)]
+    if kind == "silu":
+        gate = f"{c.name}_gate"
+        return [c.node("Sigmoid", [source], gate), c.node("Mul", [source, gate], output)]
     if kind == "hard_swish":  # x * hard_sigmoid(x); HardSwish itself needs opset 14
         gate = f"{c.name}_gate"
         return [c.node("HardSigmoid", [source], gate, alpha=1 / 6, beta=0.5),

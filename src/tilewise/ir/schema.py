@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from tilewise.ir.attrs import Attr, AttrProblem
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu", "relu6", "hard_swish")  # last two: ONNX
+# relu6 and hard_swish come from ONNX; silu (x * sigmoid(x), YOLO's) from fuse_silu
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "softrelu", "relu6", "hard_swish", "silu")
 FUSED_ACT = Attr("optstr", None)  # internal: an activation the fusion passes moved here
 
 Shape = tuple[int, ...]
