@@ -1,5 +1,6 @@
-"""Slice, Split and Gather on activations, Pow, and graphs with several outputs, from
-ONNX files against onnxruntime (YOLO's focus and heads, PP-OCR's attention blocks)."""
+"""Slice, Split and Gather on activations, Pow, and graphs with several outputs and
+inputs, from ONNX files against onnxruntime (YOLO's focus and heads, PP-OCR's attention
+blocks, a detector fed an image and its scale)."""
 
 import numpy as np
 import pytest
@@ -9,8 +10,10 @@ import tilewise
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
-from onnx import helper  # noqa: E402
+import onnx  # noqa: E402
+from onnx import helper, numpy_helper  # noqa: E402
 from onnx_files import agree, save_model  # noqa: E402
+from reference import relative_error  # noqa: E402
 
 n = helper.make_node
 I64 = np.int64
@@ -123,3 +126,55 @@ def test_several_outputs_like_a_detector(tmp_path):
     assert model.output_names == ["boxes", "scores", "r"]
     x = uniform(np.random.default_rng(7), (2, 3, 12, 9))
     np.testing.assert_array_equal(model(x), model.run({"x": x})["boxes"])  # the first
+
+
+def _two_inputs(tmp_path):
+    """A detector's image and its per-image scale factor (PaddleDetection feeds both)."""
+    nodes = [n("Conv", ["x", "w"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+             n("Mul", ["c", "scale"], ["boxes"]),
+             n("ReduceMax", ["c"], ["best"], axes=[1])]  # fmt: skip
+    graph = helper.make_graph(
+        nodes, "two",
+        [helper.make_tensor_value_info("x", 1, ["N", 3, "H", "W"]),
+         helper.make_tensor_value_info("scale", 1, ["N", 1, 1, 1])],
+        [helper.make_tensor_value_info("boxes", 1, None),
+         helper.make_tensor_value_info("best", 1, None)],
+        [numpy_helper.from_array(np.random.default_rng(0).uniform(-1, 1, (4, 3, 3, 3))
+                                 .astype(np.float32), "w")],
+    )  # fmt: skip
+    path = str(tmp_path / "two.onnx")
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), path)
+    return path
+
+
+def test_two_inputs_like_onnxruntime(tmp_path):
+    import onnxruntime as ort
+
+    path = _two_inputs(tmp_path)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    model = tilewise.load(path)
+    assert model.input_names == ["x", "scale"]
+    rng = np.random.default_rng(1)
+    for batch, size in ((2, (8, 6)), (3, (5, 9))):
+        feeds = {"x": uniform(rng, (batch, 3, *size)), "scale": uniform(rng, (batch, 1, 1, 1))}
+        expected = session.run(None, feeds)
+        got = model.run(feeds)
+        for ours, theirs in zip(got.values(), expected, strict=True):
+            assert ours.shape == theirs.shape
+            assert relative_error(ours, theirs) <= 1e-5
+    assert len(model.plans) == 2
+
+
+def test_two_inputs_misfed_are_named(tmp_path):
+    model = tilewise.load(_two_inputs(tmp_path))
+    x = uniform(np.random.default_rng(2), (2, 3, 8, 8))
+    with pytest.raises(tilewise.InputError, match=r"has inputs \['x', 'scale'\]: call model.run"):
+        model(x)
+    with pytest.raises(tilewise.InputError, match=r"inputs are \['x', 'scale'\], got \['x'\]"):
+        model.run({"x": x})
+    with pytest.raises(tilewise.InputError, match=r"input 'scale' must be an array with the batch "
+                       r"size 2 first, got \(3, 1, 1, 1\)"):  # fmt: skip
+        model.run({"x": x, "scale": uniform(np.random.default_rng(3), (3, 1, 1, 1))})
+    with pytest.raises(tilewise.InputError, match=r"input 'scale' has shape \[None, 1, 1, 1\]; "
+                       r"got per-sample shape \(2, 1, 1\)"):  # fmt: skip
+        model.run({"x": x, "scale": uniform(np.random.default_rng(3), (2, 2, 1, 1))})

@@ -16,7 +16,7 @@ def test_chain_reuses_two_buffers():
     shapes = {"x": (1, 10), "a": (1, 10), "b": (1, 10), "c": (1, 10), "d": (1, 10)}
     steps = [StepIO(["x"], "a", False, False), StepIO(["a"], "b", False, False),
              StepIO(["b"], "c", False, False), StepIO(["c"], "d", False, False)]  # fmt: skip
-    buffer_of, sizes = assign_buffers(steps, shapes, "x", ["d"])
+    buffer_of, sizes = assign_buffers(steps, shapes, ["x"], ["d"])
     assert len(sizes) == 2
     assert buffer_of["a"] == buffer_of["c"] != buffer_of["b"] == buffer_of["d"]
 
@@ -24,7 +24,7 @@ def test_chain_reuses_two_buffers():
 def test_inplace_step_takes_its_dying_input_but_never_the_graph_input():
     shapes = {"x": (1, 4), "a": (1, 4), "b": (1, 4)}
     steps = [StepIO(["x"], "a", True, False), StepIO(["a"], "b", True, False)]
-    buffer_of, sizes = assign_buffers(steps, shapes, "x", ["b"])
+    buffer_of, sizes = assign_buffers(steps, shapes, ["x"], ["b"])
     assert sizes == [4]
     assert buffer_of["a"] == buffer_of["b"]
 
@@ -33,7 +33,7 @@ def test_value_with_a_later_reader_is_kept_alive():
     shapes = {k: (1, 4) for k in "xabc"}
     steps = [StepIO(["x"], "a", False, False), StepIO(["a"], "b", False, False),
              StepIO(["b", "a"], "c", False, False)]  # fmt: skip
-    buffer_of, _ = assign_buffers(steps, shapes, "x", ["c"])
+    buffer_of, _ = assign_buffers(steps, shapes, ["x"], ["c"])
     assert len({buffer_of["a"], buffer_of["b"], buffer_of["c"]}) == 3
 
 

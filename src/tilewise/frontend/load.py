@@ -49,6 +49,7 @@ class MxnetCheckpoint:
         self._default = None
         self._default = self.build(1, self.default_shape)  # built once: passes copy it
         self.input_name, self.output_names = self._default.input_name, self._default.outputs
+        self.input_names = [self.input_name]
 
     def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
         if self._default is not None and tuple(sample_shape) == self.default_shape:

@@ -24,7 +24,7 @@ class ImportContext:
         self.source = source  # the file, named in every error
         self.consts = consts
         self.opset = opset
-        self.shapes = {graph.input_name: (batch_size, *graph.input_shape)}
+        self.shapes = {name: (batch_size, *shape) for name, shape in graph.inputs.items()}
         self.onnx_node = None
         self._fresh = 0
 

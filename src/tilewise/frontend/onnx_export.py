@@ -261,8 +261,8 @@ def export_onnx(graph: Graph, path: str, batch_size: int | None = None) -> None:
         nodes += EXPORTERS[node.op](context)
     used = {i for n in nodes for i in n.input}
     batch = batch_size if batch_size else "batch"
-    inputs = [helper.make_tensor_value_info(graph.input_name, onnx.TensorProto.FLOAT,
-                                            [batch, *graph.input_shape])]  # fmt: skip
+    inputs = [helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [batch, *shape])
+              for name, shape in graph.inputs.items()]  # fmt: skip
     outputs = [helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT,
                                              [batch, *shapes[name][1:]])
                for name in graph.outputs]  # fmt: skip

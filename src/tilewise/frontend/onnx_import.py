@@ -118,18 +118,12 @@ class OnnxModel:
         if not inputs and shadowed:  # IR < 4 lists weights as inputs; here nothing is left
             raise TilewiseError(f"{self.path}: every graph input is also an initializer "
                                 f"({', '.join(shadowed)}): nothing is left to feed")  # fmt: skip
-        if len(inputs) != 1:
-            raise TilewiseError(f"{self.path}: one graph input is supported, got {len(inputs)} "
-                                f"({', '.join(i.name for i in inputs)})")  # fmt: skip
-        tensor_type = inputs[0].type.tensor_type
-        self.input_name = inputs[0].name
-        if tensor_type.elem_type != FLOAT:
-            raise TilewiseError(f"{self.path}: input '{self.input_name}' has element type "
-                                f"{tensor_type.elem_type}; tilewise takes float32 (1)")  # fmt: skip
-        dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
-        if not dims:
-            raise TilewiseError(f"{self.path}: input '{self.input_name}' has no shape")
-        self.file_dims = dims
+        if not inputs:
+            raise TilewiseError(f"{self.path}: the graph has no input")
+        self.input_dims = {i.name: self._input_dims(i) for i in inputs}
+        self.input_names = list(self.input_dims)
+        self.input_name = self.input_names[0]
+        dims = self.file_dims = self.input_dims[self.input_name]
         # without input_shape=, a shape the file leaves free is taken from the data
         self.reshapes = input_shape is None
         if input_shape:
@@ -143,6 +137,24 @@ class OnnxModel:
             for o in body.output
             if o.type.tensor_type.elem_type not in (FLOAT, 0)
         }
+
+    def _input_dims(self, value) -> list[int | None]:
+        """The file's dimensions of one float32 graph input (None where it leaves them free)."""
+        tensor_type = value.type.tensor_type
+        if tensor_type.elem_type != FLOAT:
+            raise TilewiseError(f"{self.path}: input '{value.name}' has element type "
+                                f"{tensor_type.elem_type}; tilewise takes float32 (1)")  # fmt: skip
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+        if not dims:
+            raise TilewiseError(f"{self.path}: input '{value.name}' has no shape")
+        return dims
+
+    def extra_shapes(self) -> dict[str, tuple[int, ...]] | None:
+        """Per-sample shapes of the inputs after the first, if the file fixes them all."""
+        dims = {name: d[1:] for name, d in self.input_dims.items() if name != self.input_name}
+        if any(None in d for d in dims.values()):
+            return None
+        return {name: tuple(d) for name, d in dims.items()}
 
     @staticmethod
     def _read(onnx, path: str):
@@ -179,28 +191,38 @@ class OnnxModel:
                                 "the batch, or call the loaded model with data")  # fmt: skip
         return self.build(batch_size, self.default_shape)
 
-    def build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
-        """The graph for one batch size and per-sample shape, every shape known; constants
-        folded. A shape the file fixes must be matched."""
-        sample_shape = tuple(sample_shape)
-        fixed = self.file_dims[1:]
-        if self.reshapes and (
-            len(fixed) != len(sample_shape)
-            or any(f is not None and f != s for f, s in zip(fixed, sample_shape, strict=False))
-        ):
-            raise InputError(f"{self.path}: input '{self.input_name}' has shape "
-                             f"{self.file_dims}; got per-sample shape {sample_shape}")  # fmt: skip
+    def build(self, batch_size: int, sample_shape: tuple[int, ...],
+              extra_shapes: dict[str, tuple[int, ...]] | None = None) -> Graph:  # fmt: skip
+        """The graph for one batch size and per-sample shape (`extra_shapes`: those of the
+        inputs after the first), every shape known; constants folded. A shape the file
+        fixes must be matched."""
+        shapes = {self.input_name: tuple(sample_shape)}
+        extra = extra_shapes if extra_shapes is not None else self.extra_shapes()
+        if extra is None or set(extra) != set(self.input_names[1:]):
+            raise InputError(f"{self.path}: the model has inputs {self.input_names}; give "
+                             "every one's shape (run it with a feed for each)")  # fmt: skip
+        shapes.update({name: tuple(shape) for name, shape in extra.items()})
+        for name, shape in shapes.items():
+            fixed = self.input_dims[name][1:]
+            fits = len(fixed) == len(shape) and all(
+                f is None or f == s for f, s in zip(fixed, shape, strict=True)
+            )
+            if not fits and (self.reshapes or name != self.input_name):
+                raise InputError(
+                    f"{self.path}: input '{name}' has shape "
+                    f"{self.input_dims[name]}; got per-sample shape {shape}"
+                )
         with _malformed_is_an_error(self):
-            return self._graph(batch_size, sample_shape)
+            return self._graph(batch_size, shapes)
 
-    def _graph(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
-        fixed = self.file_dims[0]
-        if fixed is None or fixed == batch_size:
-            return self._build(batch_size, sample_shape)
+    def _graph(self, batch_size: int, shapes: dict[str, tuple[int, ...]]) -> Graph:
+        fixed = {d[0] for d in self.input_dims.values()} - {None}
+        if not fixed or fixed == {batch_size}:
+            return self._build(batch_size, shapes)
         try:
-            return self._build(batch_size, sample_shape)
+            return self._build(batch_size, shapes)
         except TilewiseError as error:
-            raise InputError(f"{self.path} fixes the batch at {fixed}; batch {batch_size} "
+            raise InputError(f"{self.path} fixes the batch at {min(fixed)}; batch {batch_size} "
                              f"does not fit: {error}") from None  # fmt: skip
 
     @staticmethod
@@ -217,8 +239,9 @@ class OnnxModel:
             raise ctx.fail(f"attributes or inputs do not fit {node.op_type} "
                            f"({type(error).__name__}: {error})") from None  # fmt: skip
 
-    def _build(self, batch_size: int, sample_shape: tuple[int, ...]) -> Graph:
-        graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, sample_shape)
+    def _build(self, batch_size: int, shapes: dict[str, tuple[int, ...]]) -> Graph:
+        graph = Graph(self.path.rsplit("/", 1)[-1], self.input_name, shapes[self.input_name])
+        graph.extra_inputs = {n: s for n, s in shapes.items() if n != self.input_name}
         ctx = ImportContext(graph, dict(self.consts), batch_size, self.opset, self.path)
         for node, attrs in zip(self.nodes, self.attrs, strict=True):
             ctx.onnx_node = node

@@ -33,8 +33,9 @@ class Node:
 
 @dataclass
 class Graph:
-    """A network: one float32 input, nodes in topological order, one or more outputs
-    (`output_name`, then `extra_outputs`: detectors return several maps)."""
+    """A network: float32 inputs (`input_name`, then `extra_inputs`, each with a batch
+    dimension), nodes in topological order, one or more outputs (`output_name`, then
+    `extra_outputs`: detectors return several maps)."""
 
     name: str
     input_name: str
@@ -43,6 +44,12 @@ class Graph:
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     output_name: str = ""
     extra_outputs: list[str] = field(default_factory=list)
+    extra_inputs: dict[str, tuple[int, ...]] = field(default_factory=dict)  # per-sample shapes
+
+    @property
+    def inputs(self) -> dict[str, tuple[int, ...]]:
+        """Every input's per-sample shape, the first input first."""
+        return {self.input_name: tuple(self.input_shape), **self.extra_inputs}
 
     @property
     def outputs(self) -> list[str]:
@@ -54,6 +61,7 @@ class Graph:
         clone.nodes = [copy.deepcopy(n) for n in self.nodes]
         clone.constants = dict(self.constants)
         clone.extra_outputs = list(self.extra_outputs)
+        clone.extra_inputs = dict(self.extra_inputs)
         return clone
 
     def producer_map(self) -> dict[str, Node]:

@@ -26,7 +26,7 @@ def split_inputs(node: Node, attrs: dict) -> tuple[list[str], list[str]]:
 def infer_shapes(graph: Graph, batch_size: int = 1) -> dict[str, tuple[int, ...]]:
     """Shape of every value at `batch_size`."""
     check_supported(graph)
-    shapes: dict[str, tuple[int, ...]] = {graph.input_name: (batch_size, *graph.input_shape)}
+    shapes = {name: (batch_size, *shape) for name, shape in graph.inputs.items()}
     for node in graph.nodes:
         schema = SCHEMAS[node.op]
         known = [shapes[name] for name in node.inputs if name in shapes]

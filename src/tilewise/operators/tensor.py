@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tilewise.kernels.special import erf_kernel
 from tilewise.operators.base import Operator
 
 
@@ -155,14 +156,10 @@ def _logical_not(x: np.ndarray, out: np.ndarray) -> None:
 
 
 def _erf(x: np.ndarray, out: np.ndarray) -> None:
-    from tilewise.kernels.special import erf_kernel
-
     erf_kernel(x.reshape(-1), out.reshape(-1), False)
 
 
 def _gelu(x: np.ndarray, out: np.ndarray) -> None:
-    from tilewise.kernels.special import erf_kernel
-
     erf_kernel(x.reshape(-1), out.reshape(-1), True)
 
 

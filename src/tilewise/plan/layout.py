@@ -81,7 +81,7 @@ def plan_layout(graph: Graph, shapes: dict, conv_plan: dict, block: int) -> Layo
         if add.inputs[0] == add.inputs[1]:
             continue
         other = add.inputs[1] if add.inputs[0] == node.output else add.inputs[0]
-        earlier = other == graph.input_name or position[other] < position[node.output]
+        earlier = other in graph.inputs or position[other] < position[node.output]
         if earlier and other in produced_blocked:
             plan.residual[node.name] = add.name
     return plan

@@ -15,10 +15,14 @@ class StepIO:
 
 
 def assign_buffers(
-    steps: list[StepIO], shapes: dict[str, tuple], graph_input: str, graph_outputs: list[str]
+    steps: list[StepIO],
+    shapes: dict[str, tuple],
+    graph_inputs: list[str],
+    graph_outputs: list[str],
 ) -> tuple[dict[str, int], list[int]]:
-    """Map each value to a buffer index; returns (value -> buffer, buffer sizes in elements)."""
-    root: dict[str, str] = {graph_input: graph_input}
+    """Map each value to a buffer index; returns (value -> buffer, buffer sizes in elements).
+    The inputs are the caller's arrays: never written."""
+    root: dict[str, str] = {name: name for name in graph_inputs}
     last_use: dict[str, int] = {}
     for i, step in enumerate(steps):
         root[step.output] = root[step.inputs[0]] if step.alias else step.output
@@ -40,7 +44,7 @@ def assign_buffers(
         reuse_input = (
             step.inplace
             and first is not None
-            and first != graph_input
+            and first not in graph_inputs
             and last_use.get(first) == i
             and step.inputs.count(step.inputs[0]) == 1
             and sizes[buffer_of[first]] >= size
@@ -62,7 +66,7 @@ def assign_buffers(
             buffer_of[step.output] = chosen
         released = {root[n] for n in step.inputs if last_use.get(root[n]) == i}
         for value in released:
-            if value == graph_input or value not in buffer_of:
+            if value in graph_inputs or value not in buffer_of:
                 continue
             if buffer_of[value] != buffer_of[step.output]:
                 free.append(buffer_of[value])

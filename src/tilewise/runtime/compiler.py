@@ -66,7 +66,7 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
         StepIO(ins, s.output, s.operator.inplace, s.operator.alias)
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
-    buffer_of, sizes = assign_buffers(io, physical, graph.input_name, outputs)
+    buffer_of, sizes = assign_buffers(io, physical, list(graph.inputs), outputs)
     scratch_size = max([s.operator.scratch for s in steps] + [1])
     needed = 4 * (sum(sizes) + scratch_size)
     if needed > memory_limit():
@@ -85,7 +85,7 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
         steps,
         logical,
         views,
-        graph.input_name,
+        list(graph.inputs),
         outputs,
         scratch,
         threads,

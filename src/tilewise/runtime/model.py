@@ -26,7 +26,8 @@ class Step:
 
 class CompiledModel:
     """`model(x)` for x of shape (batch_size, *input_shape), float32; returns a new array,
-    the first output; `model.run_outputs(x)` returns every output by name."""
+    the first output; `model.run_outputs(x)` returns every output by name, and
+    `model.run_feeds({name: array})` does so for a graph with several inputs."""
 
     def __init__(
         self,
@@ -34,7 +35,7 @@ class CompiledModel:
         steps: list[Step],
         shapes: dict,
         views: dict,
-        input_name: str,
+        input_names: list[str],
         output_names: list[str],
         scratch: np.ndarray,
         threads: int,
@@ -44,11 +45,12 @@ class CompiledModel:
         self.name = name
         self.steps = steps
         self.shapes = shapes
-        self.input_name = input_name
+        self.input_names = list(input_names)
+        self.input_name = self.input_names[0]
         self.output_names = list(output_names)  # the values holding the outputs
         self.output_labels = list(output_labels or output_names)  # their names in the graph
         self.output_name = self.output_names[0]
-        self.input_shape = shapes[input_name]
+        self.input_shape = shapes[self.input_name]
         self.output_shapes = [shapes[name] for name in self.output_names]
         self.output_shape = self.output_shapes[0]
         self.batch_size = self.input_shape[0]
@@ -63,41 +65,62 @@ class CompiledModel:
         self._input_slots = [
             (i, j) for i, args in enumerate(self._args) for j, a in enumerate(args) if a is None
         ]
+        # values that are the caller's arrays: the inputs and views of them (a Reshape)
+        self._source = {name: name for name in self.input_names}
+        for step in steps:
+            if step.operator.alias and step.inputs and step.inputs[0] in self._source:
+                self._source[step.output] = self._source[step.inputs[0]]
 
-    def _check(self, x: np.ndarray) -> np.ndarray:
-        if not isinstance(x, np.ndarray):
-            raise InputError(f"{self.name}: input must be a numpy array, got {type(x).__name__}")
-        if x.dtype != np.float32:
-            raise InputError(
-                f"{self.name}: input dtype must be float32, got {x.dtype}"
-                " (convert with x.astype(np.float32))"
-            )
-        if x.shape != self.input_shape:
-            raise InputError(
-                f"{self.name}: input shape must be {self.input_shape} "
-                f"(compiled for batch {self.batch_size}), got {x.shape}"
-            )
-        return np.ascontiguousarray(x)
+    def _check(self, feeds: dict) -> dict[str, np.ndarray]:
+        if set(feeds) != set(self.input_names):
+            raise InputError(f"{self.name}: inputs are {self.input_names}, got {sorted(feeds)}")
+        checked = {}
+        for name, x in feeds.items():
+            label = f"input '{name}'" if len(self.input_names) > 1 else "input"
+            if not isinstance(x, np.ndarray):
+                raise InputError(f"{self.name}: {label} must be a numpy array, got "
+                                 f"{type(x).__name__}")  # fmt: skip
+            if x.dtype != np.float32:
+                raise InputError(f"{self.name}: {label} dtype must be float32, got {x.dtype}"
+                                 " (convert with x.astype(np.float32))")  # fmt: skip
+            if x.shape != self.shapes[name]:
+                raise InputError(
+                    f"{self.name}: {label} shape must be {self.shapes[name]} "
+                    f"(compiled for batch {self.batch_size}), got {x.shape}"
+                )
+            checked[name] = np.ascontiguousarray(x)
+        return checked
 
-    def _bind(self, x: np.ndarray) -> None:
+    def _bind(self, feeds: dict[str, np.ndarray]) -> None:
         for i, j in self._input_slots:
             name = self._work[i].inputs[j]
-            self._args[i][j] = x.reshape(self.shapes[name])
+            self._args[i][j] = feeds[self._source[name]].reshape(self.shapes[name])
+
+    def _single(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        if len(self.input_names) > 1:
+            raise InputError(f"{self.name} has inputs {self.input_names}: call "
+                             "run_feeds({name: array, ...})")  # fmt: skip
+        return {self.input_name: x}
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Safe from any number of threads: calls take turns (see threads.EXECUTION), as the
         buffers are the model's own."""
-        return self._execute(x, self.output_names[:1])[0]
+        return self._execute(self._single(x), self.output_names[:1])[0]
 
     def run_outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every output of the graph, by name, in the graph's order."""
-        return dict(zip(self.output_labels, self._execute(x, self.output_names), strict=True))
+        return self.run_feeds(self._single(x))
 
-    def _execute(self, x: np.ndarray, names: list[str]) -> list[np.ndarray]:
-        x = self._check(x)
+    def run_feeds(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every input by name to every output by name."""
+        return dict(zip(self.output_labels, self._execute(feeds, self.output_names),
+                        strict=True))  # fmt: skip
+
+    def _execute(self, feeds: dict, names: list[str]) -> list[np.ndarray]:
+        feeds = self._check(feeds)
         with EXECUTION:
             set_threads(self.threads)
-            self._bind(x)
+            self._bind(feeds)
             scratch = self._scratch
             if not self._ran:
                 self._first_run(scratch)
@@ -107,7 +130,9 @@ class CompiledModel:
             results = []
             for name in names:
                 value = self._views.get(name)
-                results.append((x if value is None else value).reshape(self.shapes[name]).copy())
+                if value is None:  # an input, or a view of one, is an output
+                    value = feeds[self._source[name]]
+                results.append(value.reshape(self.shapes[name]).copy())
             return results
 
     def _first_run(self, scratch: np.ndarray) -> None:
@@ -134,11 +159,11 @@ class CompiledModel:
         """Per-layer best time over `repeat` runs, with algorithm, reason and GFLOP/s, and
         the seconds of each phase a convolution algorithm reports (`phases`)."""
         with EXECUTION:
-            return self._profile(self._check(x), repeat)
+            return self._profile(self._check(self._single(x)), repeat)
 
-    def _profile(self, x: np.ndarray, repeat: int) -> list[dict]:
+    def _profile(self, feeds: dict, repeat: int) -> list[dict]:
         set_threads(self.threads)
-        self._bind(x)
+        self._bind(feeds)
         best = [math.inf] * len(self._work)
         phases: list[dict] = [{} for _ in self._work]
         steps = list(zip(self._work, self._args, self._outs, strict=True))
