@@ -93,6 +93,7 @@ class Resize(Operator):
         self.fill = np.float32(attrs["extrapolation_value"])
         self.nearest = attrs["mode"] == "nearest"
         self.passes = []  # (axis, gather index or weight matrix, rows to fill or None)
+        self.repeats = None  # nearest by whole factors: (factor per axis), a broadcast copy
         for axis, size in enumerate(in_shape):
             same = attrs["sizes"][axis] == size and math.isclose(attrs["scales"][axis], 1.0)
             if same and not attrs["roi"]:
@@ -100,9 +101,23 @@ class Resize(Operator):
             weights, outside = axis_weights(attrs, axis, size)
             step = weights.argmax(axis=1) if self.nearest else weights.astype(np.float32)
             self.passes.append((axis, step, outside if outside.any() else None))
+        if self.nearest and self.passes and all(
+            outside is None and len(index) % in_shape[axis] == 0
+            and np.array_equal(index, np.arange(len(index)) // (len(index) // in_shape[axis]))
+            for axis, index, outside in self.passes
+        ):  # fmt: skip
+            factors = [1] * len(in_shape)
+            for axis, index, _ in self.passes:
+                factors[axis] = len(index) // in_shape[axis]
+            self.repeats = tuple(factors)
 
     def run(self, inputs, out, scratch):
         x = inputs[0]
+        if self.repeats is not None:  # out viewed as (d0, f0, d1, f1, ...) gets x broadcast
+            split = [v for d, f in zip(x.shape, self.repeats, strict=True) for v in (d, f)]
+            spread = x.reshape([v for d in x.shape for v in (d, 1)])
+            out.reshape(split)[...] = spread
+            return
         for axis, step, outside in self.passes:
             if self.nearest:
                 x = np.take(x, step, axis=axis)
