@@ -36,6 +36,17 @@ class ImportContext:
             return self.shapes[name]
         return tuple(self.consts[name].shape)
 
+    def constant_input(self, node, index: int, what: str) -> np.ndarray | None:
+        """Input `index` of `node` as a constant, None where it is omitted; one computed
+        from the data is an error naming the node."""
+        name = node.input[index] if len(node.input) > index else ""
+        if not name:
+            return None
+        value = self.const(name)
+        if value is None:
+            raise self.fail(f"{what} (input {index}) must be a constant or fold to one")
+        return value
+
     def new_name(self, hint: str) -> str:
         self._fresh += 1
         return f"{hint}__{self._fresh}"

@@ -18,13 +18,8 @@ def _text(value, default: str) -> str:
 
 
 def _floats(ctx: ImportContext, node, index: int, what: str) -> list[float] | None:
-    name = node.input[index] if len(node.input) > index else ""
-    if not name:
-        return None
-    value = ctx.const(name)
-    if value is None:
-        raise ctx.fail(f"{what} (input {index}) must be a constant or fold to one")
-    return [float(v) for v in value.reshape(-1)] or None
+    value = ctx.constant_input(node, index, what)
+    return None if value is None else [float(v) for v in value.reshape(-1)] or None
 
 
 def _resolve_axes(ctx, shape, axes, scales, sizes, roi, policy):

@@ -18,9 +18,9 @@ def _text(value, default: str) -> str:
 
 
 def _constant_ints(ctx: ImportContext, node, index: int, what: str) -> list[int]:
-    value = ctx.const(node.input[index]) if len(node.input) > index else None
+    value = ctx.constant_input(node, index, what)
     if value is None:
-        raise ctx.fail(f"{what} (input {index}) must be a constant or fold to one")
+        raise ctx.fail(f"{what} (input {index}) is missing")
     return [int(v) for v in value.reshape(-1)]
 
 

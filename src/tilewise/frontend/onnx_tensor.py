@@ -37,13 +37,7 @@ def _axes(ctx: ImportContext, node, a: dict, index: int = 1) -> list[int] | None
     """Axes from the attribute (older opsets) or a constant input (newer)."""
     if "axes" in a:
         return list(a["axes"])
-    name = _optional(node, index)
-    if not name:
-        return None
-    value = ctx.const(name)
-    if value is None:
-        raise ctx.fail(f"axes (input {index}) must be a constant")
-    return [int(v) for v in value.reshape(-1)]
+    return _ints(ctx, node, index, "axes")
 
 
 def _reshape_to(ctx: ImportContext, node, shape) -> None:
@@ -225,13 +219,8 @@ def reduce(ctx: ImportContext, node, a: dict) -> None:
 
 
 def _ints(ctx: ImportContext, node, index: int, what: str) -> list[int] | None:
-    name = _optional(node, index)
-    if not name:
-        return None
-    value = ctx.const(name)
-    if value is None:
-        raise ctx.fail(f"{what} (input {index}) must be a constant or fold to one")
-    return [int(v) for v in value.reshape(-1)]
+    value = ctx.constant_input(node, index, what)
+    return None if value is None else [int(v) for v in value.reshape(-1)]
 
 
 def _emit_slice(ctx: ImportContext, x: str, out: str, bounds: dict[int, tuple]) -> None:

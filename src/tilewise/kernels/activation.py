@@ -42,16 +42,23 @@ TANH_DENOMINATOR = (F32(1.19825839466702e-06), F32(1.18534705686654e-04),
 
 
 @njit(inline="always")
+def odd_rational(x, numerator, denominator):
+    """x * p(x^2) / q(x^2), the coefficients highest power first (Horner's rule)."""
+    x2 = x * x
+    p = numerator[0]
+    for a in numerator[1:]:
+        p = p * x2 + a
+    q = denominator[0]
+    for b in denominator[1:]:
+        q = q * x2 + b
+    return x * p / q
+
+
+@njit(inline="always")
 def fast_tanh(value):
     x = clamp(value, F32(-7.90531110763549805), F32(7.90531110763549805))
-    x2 = x * x
-    p = TANH_NUMERATOR[0]
-    for a in TANH_NUMERATOR[1:]:
-        p = p * x2 + a
-    q = TANH_DENOMINATOR[0]
-    for b in TANH_DENOMINATOR[1:]:
-        q = q * x2 + b
-    return value if abs(value) < F32(0.0004) else x * p / q  # tiny: tanh(x) = x
+    fit = odd_rational(x, TANH_NUMERATOR, TANH_DENOMINATOR)
+    return value if abs(value) < F32(0.0004) else fit  # tiny: tanh(x) = x
 
 
 @njit(inline="always")
@@ -104,6 +111,11 @@ def activate_row(row, act):
     elif act == TANH:
         for p in range(size):
             row[p] = fast_tanh(row[p])
+    elif act == HARD_SWISH:
+        for p in range(size):
+            v = row[p]
+            row[p] = v * clamp(v * np.float32(1.0 / 6.0) + np.float32(0.5), np.float32(0.0),
+                               np.float32(1.0))  # fmt: skip
     else:
         for p in range(size):
             row[p] = apply_act(row[p], act)

@@ -7,7 +7,7 @@ from numba import njit, prange
 
 from tilewise.kernels.tiles import gather_tiles, scatter_tiles
 
-SOURCE_DIGEST = "e0bc01294ec08048"  # sha256 of kernels/{tiles.py, activation.py}
+SOURCE_DIGEST = "bec44b53ffdf9af9"  # sha256 of kernels/{tiles.py, activation.py}
 
 
 @njit(parallel=True, cache=True)

@@ -5,7 +5,7 @@ Coefficients: the published minimax fit Eigen uses for float erf; max error a fe
 import numpy as np
 from numba import njit, prange
 
-from tilewise.kernels.activation import clamp
+from tilewise.kernels.activation import clamp, odd_rational
 
 F = np.float32
 NUMERATOR = (F(-2.72614225801306e-10), F(2.77068142495902e-08), F(-2.10102402082508e-06),
@@ -18,15 +18,7 @@ CHUNK = 4096  # values per parallel task
 
 @njit(inline="always")
 def erf32(value):
-    x = clamp(value, F(-4.0), F(4.0))  # NaN passes through
-    x2 = x * x
-    p = NUMERATOR[0]
-    for a in NUMERATOR[1:]:
-        p = p * x2 + a
-    q = DENOMINATOR[0]
-    for b in DENOMINATOR[1:]:
-        q = q * x2 + b
-    return x * p / q
+    return odd_rational(clamp(value, F(-4.0), F(4.0)), NUMERATOR, DENOMINATOR)  # NaN passes
 
 
 @njit(cache=True, fastmath={"contract", "arcp", "reassoc"}, parallel=True)
