@@ -149,7 +149,7 @@ def test_blocked_pooling_matches_nchw_pooling(rng):
         assert relative_error(model(x), execute(g, x)) <= 1e-5
 
 
-@pytest.mark.parametrize("block", [8, 16])
+@pytest.mark.parametrize("block", [4, 8, 16])
 @pytest.mark.parametrize(
     "batch, channels, size, kernel, stride, pad, dilate, act",
     [
@@ -157,6 +157,8 @@ def test_blocked_pooling_matches_nchw_pooling(rng):
         (7, 40, 15, 5, 2, 2, 1, "hard_swish"),  # odd channels: a padded last block
         (2, 16, 9, 3, 2, 0, 1, None),
         (1, 32, 12, 3, 1, 2, 2, "sigmoid"),  # dilated
+        (1, 8, 3, 3, 1, 1, 1, "silu"),  # narrower than a register run: edges only
+        (2, 20, 23, 5, 1, 4, 1, "tanh"),  # padding wider than the kernel's reach
     ],
 )  # fmt: skip
 def test_blocked_depthwise(batch, channels, size, kernel, stride, pad, dilate, act, block, rng):

@@ -14,12 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gen_depthwise
 import gen_fft
 import gen_nchwc
 import gen_winograd
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATORS = (gen_winograd, gen_fft, gen_nchwc)
+GENERATORS = (gen_winograd, gen_fft, gen_nchwc, gen_depthwise)
 
 
 def formatted(source: str, target: str) -> str:

@@ -14,8 +14,8 @@ from tilewise.conv.depthwise import why_not as depthwise_why_not
 from tilewise.conv.nchwc import BlockedIO, blocks
 from tilewise.conv.profile import PhaseProfile
 from tilewise.host import simd_width
-from tilewise.kernels.activation import CODES
-from tilewise.kernels.blocked import depthwise_blocked
+from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
+from tilewise.kernels.depthwise_generated import KERNELS
 
 # max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
 ERROR_LIMIT = 2e-6
@@ -48,19 +48,35 @@ class BlockedDepthwise(BlockedIO):
         self.bias = np.zeros(size, np.float32)
         if bias is not None:
             self.bias[:channels] = bias
-        self.geometry = (*attrs["stride"], *attrs["pad"], *attrs["dilate"])
         self.act = CODES[attrs.get("act")]
+        self.kernel = KERNELS[c]
+        self.geometry = self._geometry(attrs, in_shape, out_shape, c)
         self.reorder_input, self.output_blocked = not input_blocked, output_blocked
         self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * math.prod(out_shape) * kh * kw
+
+    def _geometry(self, attrs: dict, in_shape: tuple, out_shape: tuple, c: int) -> np.ndarray:
+        """The kernel's GEOMETRY; lo..hi are the output columns whose taps all fall inside
+        the input (they run unchecked, in register runs)."""
+        (kh, kw), (sh, sw) = attrs["kernel"], attrs["stride"]
+        (ph, pw), (dh, dw) = attrs["pad"], attrs["dilate"]
+        height, width, out_h, out_w = in_shape[2], in_shape[3], out_shape[2], out_shape[3]
+        lo = min(-(-pw // sw), out_w)
+        hi = max(min((width - 1 - (kw - 1) * dw + pw) // sw + 1, out_w), lo)
+        in_register = self.act if self.act in (NONE, RELU, RELU6, HARD_SWISH) else NONE
+        return np.array([blocks(in_shape[1], c), height, width, out_h, out_w, kh, kw, sh, sw,
+                         ph, pw, dh, dw, lo, hi, in_register], np.int64)  # fmt: skip
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None) -> None:  # fmt: skip
         if profile:
             profile.start()
         target = self.blocked_target(out, scratch)
-        depthwise_blocked(self.blocked_input(x, scratch), self.weight, self.bias, target,
-                          *self.geometry, self.act)  # fmt: skip
+        self.kernel(self.blocked_input(x, scratch), self.weight, self.bias, target,
+                    self.geometry)  # fmt: skip
+        if self.geometry[-1] != self.act:  # sigmoid, SiLU, ...: a pass over the output
+            rows = target.reshape(target.shape[0], target.shape[1], -1)
+            act_only(rows, rows, self.act)
         self.unblock(target, out)
         if profile:
             profile.lap("direct")

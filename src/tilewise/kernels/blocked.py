@@ -7,7 +7,6 @@ import numpy as np
 from numba import njit, prange
 
 from tilewise.kernels.activation import activate_row
-from tilewise.kernels.windows import tap_ranges
 
 
 @njit(parallel=True, cache=True)
@@ -123,42 +122,3 @@ def global_pool_blocked(x, out, is_max):
         if not is_max:
             for lane in range(lanes):
                 dst[lane] *= inverse
-
-
-@njit(parallel=True, cache=True)
-def depthwise_blocked(x, w, bias, out, sh, sw, ph, pw, dh, dw, act):
-    """Depthwise convolution on blocked arrays: each channel's lane FMAs its own filter, so
-    a pixel's c lanes are one vector. x (N, Cb, H, W, c), w (Cb, KH, KW, c), bias (Cb * c,),
-    out (N, Cb, OH, OW, c)."""
-    n_images, blocks, height, width, lanes = x.shape
-    kh_size, kw_size = w.shape[1], w.shape[2]
-    out_h, out_w = out.shape[2], out.shape[3]
-    ranges = tap_ranges(kw_size, sw, pw, dw, width, out_w)  # once per call, shared by jobs
-    for job in prange(n_images * blocks * out_h):
-        n = job // (blocks * out_h)
-        rest = job - n * blocks * out_h
-        cb = rest // out_h
-        oy = rest - cb * out_h
-        dst = out[n, cb, oy]
-        b = bias[cb * lanes : (cb + 1) * lanes]
-        for ox in range(out_w):
-            pixel = dst[ox]
-            for lane in range(lanes):
-                pixel[lane] = b[lane]
-        for ky in range(kh_size):
-            iy = oy * sh - ph + ky * dh
-            if iy < 0 or iy >= height:
-                continue
-            row = x[n, cb, iy]
-            for kx in range(kw_size):
-                taps = w[cb, ky, kx]
-                lo, hi = ranges[kx, 0], ranges[kx, 1]
-                if hi <= lo:
-                    continue
-                src = row[lo * sw + kx * dw - pw :]
-                part = dst[lo:hi]
-                for i in range(hi - lo):
-                    s, d = src[i * sw], part[i]
-                    for lane in range(lanes):
-                        d[lane] += s[lane] * taps[lane]
-        activate_row(dst.reshape(out_w * lanes), act)

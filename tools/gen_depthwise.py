@@ -1,0 +1,113 @@
+"""Source of src/tilewise/kernels/depthwise_generated.py: depthwise convolution on
+channel-blocked (NCHWc) activations with explicit vectors, one kernel per vector width.
+
+A pixel's c lanes are c channels, each with its own filter, so one output pixel is one
+vector FMA per tap. A job is one output row of one channel block: runs of PIXELS output
+pixels whose taps all fall inside the input keep their accumulators in registers and load
+each tap's weight vector once for the run; pixels at the edges take the checked path.
+(The plain-loop kernel kept its accumulators in memory and reread them for every tap.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from codegen import header, source_digest
+from gen_nchwc import activation
+
+TARGET = "src/tilewise/kernels/depthwise_generated.py"
+OPS = ("load", "store", "splat", "fma", "maximum", "minimum", "mul", "activate")
+WIDTHS = (16, 8, 4)
+PIXELS = 4  # accumulators per run: 4 + 1 weight + 4 loads fit AVX2's 16 registers
+GEOMETRY = "Cb H W OH OW KH KW sh sw ph pw dh dw lo hi act".split()
+
+
+def kernel(width: int) -> str:
+    fields = "\n".join(f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY))
+    accumulate = "\n".join(
+        f"                    a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
+        for p in range(PIXELS)
+    )
+    stores = "\n".join(
+        f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
+        for p in range(PIXELS)
+    )
+    starts = " = ".join(f"a{p}" for p in range(PIXELS))
+    return f'''@njit(cache=True)
+def depthwise_c{width}_job(x, w, bias, y, g, job):
+    """One output row of one channel block, {width} lanes."""
+{fields}
+    n = job // (Cb * OH)
+    rest = job - n * Cb * OH
+    cb = rest // OH
+    oy = rest - cb * OH
+    xb = (n * Cb + cb) * H * W * {width}
+    yb = ((n * Cb + cb) * OH + oy) * OW * {width}
+    wb = cb * KH * KW * {width}
+    b = load(bias, cb * {width})
+    ox = 0
+    while ox < OW:
+        if ox >= lo and ox + {PIXELS} <= hi:
+            {starts} = b
+            for ky in range(KH):
+                iy = oy * sh - ph + ky * dh
+                if iy < 0 or iy >= H:
+                    continue
+                row = xb + iy * W * {width}
+                for kx in range(KW):
+                    wv = load(w, wb + (ky * KW + kx) * {width})
+                    at = row + (ox * sw - pw + kx * dw) * {width}
+{accumulate}
+{stores}
+            ox += {PIXELS}
+        else:
+            a0 = b
+            for ky in range(KH):
+                iy = oy * sh - ph + ky * dh
+                if iy < 0 or iy >= H:
+                    continue
+                for kx in range(KW):
+                    ix = ox * sw - pw + kx * dw
+                    if ix >= 0 and ix < W:
+                        wv = load(w, wb + (ky * KW + kx) * {width})
+                        a0 = fma(load(x, xb + (iy * W + ix) * {width}), wv, a0)
+            store(y, yb + ox * {width}, activate(a0, act))
+            ox += 1
+
+
+@njit(parallel=True, cache=True)
+def depthwise_c{width}(x, w, bias, y, g):
+    """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
+    for job in prange(x.shape[0] * g[0] * g[3]):
+        depthwise_c{width}_job(x, w, bias, y, g, job)'''
+
+
+IMPORTS = """
+import numpy as np
+from numba import njit, prange
+
+from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.simd import VECTOR_OPS
+"""
+
+
+def render() -> str:
+    doc = ("Channel-blocked depthwise convolution kernels, one per vector width; see\n"
+           "tools/gen_depthwise.py for the register blocking.\n")  # fmt: skip
+    parts = [header("tools/gen_depthwise.py", doc) + IMPORTS,
+             f"GEOMETRY = {tuple(GEOMETRY)!r}",
+             source_digest("simd.py", "activation.py"),
+             f"PIXELS = {PIXELS}  # output pixels per register run"]  # fmt: skip
+    kernels = []
+    for width in WIDTHS:
+        names = ", ".join(
+            f"{op}{width}" if op in OPS else "_"
+            for op in ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add",
+                       "mul", "maximum", "minimum")
+        )  # fmt: skip
+        parts += ["", "", f"({names}) = VECTOR_OPS[{width}].intrinsics()"]
+        for source in (activation(), kernel(width)):
+            parts += ["", "", re.sub(r"\b(" + "|".join(OPS) + r")\(", rf"\g<1>{width}(", source)]
+        kernels.append(f"{width}: depthwise_c{width}")
+    parts += ["", "", f"KERNELS = {{{', '.join(kernels)}}}", ""]
+    return "\n".join(parts)
