@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+
+# the order VectorOps.intrinsics() returns them in (src/tilewise/kernels/simd.py)
+INTRINSICS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul",
+              "maximum", "minimum")  # fmt: skip
 
 
 def job_prologue(array: str, count: str, index: str, first: str, second: str) -> list[str]:
@@ -58,3 +63,15 @@ def source_digest(*modules: str) -> str:
         digest.update((kernels / name).read_bytes())
     listed = ", ".join(modules)
     return f"SOURCE_DIGEST = {digest.hexdigest()[:16]!r}  # sha256 of kernels/{{{listed}}}"
+
+
+def per_width(width: int, sources: list[str], renamed: tuple[str, ...]) -> list[str]:
+    """One vector width's part of a generated module: its intrinsics bound under suffixed
+    names (Numba reads globals when it compiles), then `sources` with every call of a
+    `renamed` function suffixed to match (`fma(` -> `fma16(`)."""
+    names = ", ".join(f"{op}{width}" for op in INTRINSICS)
+    parts = ["", "", f"({names}) = VECTOR_OPS[{width}].intrinsics()"]
+    pattern = r"\b(" + "|".join(renamed) + r")\("
+    for source in sources:
+        parts += ["", "", re.sub(pattern, rf"\g<1>{width}(", source)]
+    return parts

@@ -10,9 +10,7 @@ each tap's weight vector once for the run; pixels at the edges take the checked 
 
 from __future__ import annotations
 
-import re
-
-from codegen import header, source_digest
+from codegen import header, per_width, source_digest
 from gen_nchwc import activation
 
 TARGET = "src/tilewise/kernels/depthwise_generated.py"
@@ -100,14 +98,7 @@ def render() -> str:
              f"PIXELS = {PIXELS}  # output pixels per register run"]  # fmt: skip
     kernels = []
     for width in WIDTHS:
-        names = ", ".join(
-            f"{op}{width}" if op in OPS else "_"
-            for op in ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add",
-                       "mul", "maximum", "minimum")
-        )  # fmt: skip
-        parts += ["", "", f"({names}) = VECTOR_OPS[{width}].intrinsics()"]
-        for source in (activation(), kernel(width)):
-            parts += ["", "", re.sub(r"\b(" + "|".join(OPS) + r")\(", rf"\g<1>{width}(", source)]
+        parts += per_width(width, [activation(), kernel(width)], OPS)
         kernels.append(f"{width}: depthwise_c{width}")
     parts += ["", "", f"KERNELS = {{{', '.join(kernels)}}}", ""]
     return "\n".join(parts)

@@ -11,9 +11,7 @@ edge blocks zero the taps that fall into padding (`broadcast_if`).
 
 from __future__ import annotations
 
-import re
-
-from codegen import header, source_digest
+from codegen import header, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
 OPS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul", "maximum",
@@ -181,11 +179,7 @@ def render() -> str:
              f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)"]  # fmt: skip
     kernels = []
     for width in CONFIGS:
-        # each width's intrinsics under their own names: Numba reads globals when it compiles
-        names = ", ".join(f"{op}{width}" for op in OPS if op != "activate")
-        parts += ["", "", f"({names}) = VECTOR_OPS[{width}].intrinsics()"]
-        for source in (activation(), kernel(width)):
-            parts += ["", "", re.sub(r"\b(" + "|".join(OPS) + r")\(", rf"\g<1>{width}(", source)]
+        parts += per_width(width, [activation(), kernel(width)], OPS)
         kernels.append(f"{width}: conv_c{width}")
     parts += ["", "", f"KERNELS = {{{', '.join(kernels)}}}", ""]
     return "\n".join(parts)

@@ -31,9 +31,18 @@ SOURCE_DIGEST = "8f4d035dd3b314a1"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
-(load16, store16, _, _, splat16, fma16, _, mul16, maximum16, minimum16) = VECTOR_OPS[
-    16
-].intrinsics()
+(
+    load16,
+    store16,
+    broadcast16,
+    broadcast_if16,
+    splat16,
+    fma16,
+    add16,
+    mul16,
+    maximum16,
+    minimum16,
+) = VECTOR_OPS[16].intrinsics()
 
 
 @njit(inline="always")
@@ -120,7 +129,9 @@ def depthwise_c16(x, w, bias, y, g):
         depthwise_c16_job(x, w, bias, y, g, job)
 
 
-(load8, store8, _, _, splat8, fma8, _, mul8, maximum8, minimum8) = VECTOR_OPS[8].intrinsics()
+(load8, store8, broadcast8, broadcast_if8, splat8, fma8, add8, mul8, maximum8, minimum8) = (
+    VECTOR_OPS[8].intrinsics()
+)
 
 
 @njit(inline="always")
@@ -207,7 +218,9 @@ def depthwise_c8(x, w, bias, y, g):
         depthwise_c8_job(x, w, bias, y, g, job)
 
 
-(load4, store4, _, _, splat4, fma4, _, mul4, maximum4, minimum4) = VECTOR_OPS[4].intrinsics()
+(load4, store4, broadcast4, broadcast_if4, splat4, fma4, add4, mul4, maximum4, minimum4) = (
+    VECTOR_OPS[4].intrinsics()
+)
 
 
 @njit(inline="always")
