@@ -90,7 +90,9 @@ def apply_act(value, act):
 @njit(inline="always")
 def activate_row(row, act):
     """act on a 1-D row in place. The common cases get loops of their own: one loop over
-    every case is too big for LLVM to unswitch, and then nothing vectorises."""
+    every case is too big for LLVM to unswitch, and then nothing vectorises. ReLU and ReLU6
+    are inlined into every kernel; the others are one shared function, compiled once
+    rather than into each kernel (first-run compile time)."""
     size = row.shape[0]
     if act == NONE:
         return
@@ -101,7 +103,15 @@ def activate_row(row, act):
     elif act == RELU6:
         for p in range(size):
             row[p] = clamp(row[p], np.float32(0.0), np.float32(6.0))
-    elif act == SIGMOID:
+    else:
+        activate_row_other(row, act)
+
+
+@njit(cache=True)
+def activate_row_other(row, act):
+    """activate_row for every activation but ReLU and ReLU6, a vectorised loop each."""
+    size = row.shape[0]
+    if act == SIGMOID:
         for p in range(size):
             row[p] = fast_sigmoid(row[p])
     elif act == SILU:
