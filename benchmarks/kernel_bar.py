@@ -10,6 +10,7 @@ intra_op_num_threads = threads. Batch 1, blocked input and output (as inside a n
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 from blocked_layers import best_time, ort_session
@@ -63,9 +64,12 @@ def main() -> None:
     machine = describe(1)
     print(f"{machine['cpu']}, SIMD flags {machine['cpu_flags']}, block {simd_width()}; "
           f"numba {machine['numba']}, BLAS {machine['blas']}")  # fmt: skip
-    for threads in (1, 2):
+    peaks = {threads: sgemm_rate(threads) for threads in (1, 2)}
+    # OpenBLAS's idle workers spin on after a multi-threaded call and take a core from
+    # Numba's second thread (measured: 3x3 256->256 @14 on 2 threads 240 -> 87 GFLOP/s)
+    time.sleep(1.0)
+    for threads, peak in peaks.items():
         tilewise.set_threads(threads)
-        peak = sgemm_rate(threads)
         print(f"\n{threads} thread(s): sgemm 1024^3 {peak:.1f} GFLOP/s")
         for layer in LAYERS:
             runs, flops = contenders(layer, threads)
@@ -73,7 +77,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for name, run in runs.items():
                     tilewise.set_threads(threads)
-                    rates[name].append(flops / best_time(run, 3) / 1e9)
+                    rates[name].append(flops / best_time(run, 10) / 1e9)
             median = {name: float(np.median(r)) for name, r in rates.items()}
             channels, filters, size, k, _ = layer
             cells = [f"{name} {rate:6.1f} GFLOP/s ({100 * rate / peak:3.0f}% of sgemm)"
