@@ -117,8 +117,9 @@ def conv_c16_job(x, w, bias, y, res, g, job):
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    kg = job % KG
-    chunk = job // KG
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 6
         count = min(6, pixels - p0)
@@ -460,8 +461,9 @@ def conv_c8_job(x, w, bias, y, res, g, job):
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    kg = job % KG
-    chunk = job // KG
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 3
         count = min(3, pixels - p0)
@@ -689,8 +691,9 @@ def conv_c4_job(x, w, bias, y, res, g, job):
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    kg = job % KG
-    chunk = job // KG
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 6
         count = min(6, pixels - p0)
