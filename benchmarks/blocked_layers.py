@@ -28,7 +28,6 @@ from tilewise.ir.ops import CONVOLUTION, conv_output_hw
 from tilewise.kernels.blocked import from_blocked, to_blocked
 from tilewise.zoo.layers import conv_shapes
 
-
 WARM_SECONDS = 0.1  # the first calls after another runtime ran are slow (caches, idle threads)
 
 

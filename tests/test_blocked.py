@@ -149,6 +149,58 @@ def test_blocked_pooling_matches_nchw_pooling(rng):
         assert relative_error(model(x), execute(g, x)) <= 1e-5
 
 
+def _pool_reference(x, kind, kernel, stride, pad, out_hw, count_include_pad):
+    """Float64 pooling over NCHW, windows clipped to the input (NaN in a window wins)."""
+    n, c, h, w = x.shape
+    out = np.empty((n, c, *out_hw))
+    for oy in range(out_hw[0]):
+        for ox in range(out_hw[1]):
+            ys, xs = oy * stride[0] - pad[0], ox * stride[1] - pad[1]
+            window = x[:, :, max(ys, 0) : ys + kernel[0], max(xs, 0) : xs + kernel[1]]
+            if kind == "max":
+                nan = np.isnan(window).any(axis=(2, 3))
+                out[:, :, oy, ox] = np.where(nan, np.nan, np.nanmax(window, axis=(2, 3)))
+            elif count_include_pad:
+                area = (min(ys + kernel[0], h + pad[0]) - ys) * (
+                    min(xs + kernel[1], w + pad[1]) - xs
+                )
+                out[:, :, oy, ox] = window.sum(axis=(2, 3)) / area
+            else:
+                out[:, :, oy, ox] = window.mean(axis=(2, 3))
+    return out
+
+
+@pytest.mark.parametrize("block", [4, 8, 16])
+@pytest.mark.parametrize(
+    "kind, kernel, stride, pad, out_hw, count_include_pad",
+    [("max", (3, 3), (2, 2), (0, 0), (6, 6), False),  # ceil convention: clipped last window
+     ("max", (3, 3), (1, 1), (1, 1), (11, 11), False),
+     ("avg", (3, 3), (1, 1), (1, 1), (11, 11), True),
+     ("avg", (3, 3), (2, 2), (1, 1), (6, 6), False),
+     ("avg", (2, 3), (2, 1), (0, 1), (5, 11), True)],
+)  # fmt: skip
+def test_blocked_pooling_kernels(kind, kernel, stride, pad, out_hw, count_include_pad, block,
+                                 rng):  # fmt: skip
+    from tilewise.kernels.pool_generated import KERNELS
+
+    x = uniform(rng, (2, 20, 11, 11))
+    x[1, 3, 4, 4] = np.nan  # it must reach every window holding it, max or average
+    xb = np.empty(blocked_shape(x.shape, block), np.float32)
+    to_blocked(x, xb)
+    out = np.full(blocked_shape((2, 20, *out_hw), block), -7.0, np.float32)
+    geometry = np.array([xb.shape[1], 11, 11, *out_hw, *kernel, *stride, *pad, kind == "max",
+                         count_include_pad], np.int64)  # fmt: skip
+    KERNELS[block](xb.reshape(-1), out.reshape(-1), geometry)
+    got = np.empty((2, 20, *out_hw), np.float32)
+    from_blocked(out, got)
+    expected = _pool_reference(x.astype(np.float64), kind, kernel, stride, pad, out_hw,
+                               count_include_pad)  # fmt: skip
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    assert np.isnan(got).any()  # the NaN reached its windows
+    finite = ~np.isnan(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-6, atol=1e-6)
+
+
 @pytest.mark.parametrize("block", [4, 8, 16])
 @pytest.mark.parametrize(
     "batch, channels, size, kernel, stride, pad, dilate, act",

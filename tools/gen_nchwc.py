@@ -30,7 +30,7 @@ def kernel(width: int) -> str:
         f"def conv_c{width}_job(x, w, bias, y, res, g, job):",
         f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
     ]
-    lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)]
+    lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY) if name != "KG"]
     lines += [
         "    plane = OH * OW",
         "    pixels = N * plane",
@@ -41,7 +41,7 @@ def kernel(width: int) -> str:
         "    span_w = (KW - 1) * dw",
         "    if True:",
         "        chunks = (blocks + bpj - 1) // bpj",
-        "        kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2",
+        "        kg = job // chunks  # a thread's jobs share weights: they stay in its L2",
         "        chunk = job - kg * chunks",
         "        for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):",
         f"            p0 = blk * {rw}",

@@ -17,10 +17,11 @@ from pathlib import Path
 import gen_depthwise
 import gen_fft
 import gen_nchwc
+import gen_pool
 import gen_winograd
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATORS = (gen_winograd, gen_fft, gen_nchwc, gen_depthwise)
+GENERATORS = (gen_winograd, gen_fft, gen_nchwc, gen_depthwise, gen_pool)
 
 
 def formatted(source: str, target: str) -> str:

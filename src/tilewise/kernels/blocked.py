@@ -1,7 +1,8 @@
 """Kernels on channel-blocked (NCHWc) arrays, shape (N, Cb, H, W, c): the reorders to and
-from NCHW, the per-channel scale/shift and pooling. The innermost loop runs over the c
-lanes of one pixel, contiguous, so plain Numba loops vectorise; lanes past the real channel
-count hold finite junk that the next convolution's zero weights ignore."""
+from NCHW, the per-channel scale/shift and global pooling (windowed pooling is in
+pool_generated.py). The innermost loop runs over the c lanes of one pixel, contiguous, so
+plain Numba loops vectorise; lanes past the real channel count hold finite junk that the
+next convolution's zero weights ignore."""
 
 import numpy as np
 from numba import njit, prange
@@ -58,46 +59,6 @@ def scale_shift_blocked(x, scale_rows, shift_rows, out, act):
             for p in range(size):
                 dst[p] = src[p] * s[p] + t[p]
             activate_row(dst, act)
-
-
-@njit(parallel=True, cache=True)
-def pool_blocked(x, out, kh, kw, sh, sw, ph, pw, is_max, count_include_pad):
-    """Max or average pooling, windows clipped as the NCHW kernels clip them."""
-    n_images, blocks, height, width, lanes = x.shape
-    out_h, out_w = out.shape[2], out.shape[3]
-    for job in prange(n_images * blocks * out_h):
-        n = job // (blocks * out_h)
-        rest = job - n * blocks * out_h
-        cb = rest // out_h
-        oy = rest - cb * out_h
-        ys = oy * sh - ph
-        y0, y1 = max(ys, 0), min(ys + kh, height)
-        for ox in range(out_w):
-            xs = ox * sw - pw
-            x0, x1 = max(xs, 0), min(xs + kw, width)
-            dst = out[n, cb, oy, ox]
-            if is_max:
-                dst[:] = -np.inf
-                for iy in range(y0, y1):
-                    for ix in range(x0, x1):
-                        src = x[n, cb, iy, ix]
-                        for lane in range(lanes):
-                            v = src[lane]
-                            dst[lane] = v if v > dst[lane] or v != v else dst[lane]  # NaN sticks
-            else:
-                dst[:] = 0.0
-                for iy in range(y0, y1):
-                    for ix in range(x0, x1):
-                        src = x[n, cb, iy, ix]
-                        for lane in range(lanes):
-                            dst[lane] += src[lane]
-                if count_include_pad:
-                    area = (min(ys + kh, height + ph) - ys) * (min(xs + kw, width + pw) - xs)
-                else:
-                    area = max((y1 - y0) * (x1 - x0), 1)
-                inverse = np.float32(1.0 / area)
-                for lane in range(lanes):
-                    dst[lane] *= inverse
 
 
 @njit(parallel=True, cache=True)

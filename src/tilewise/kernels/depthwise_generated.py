@@ -27,7 +27,7 @@ GEOMETRY = (
     "hi",
     "act",
 )
-SOURCE_DIGEST = "7f46543fc3c37101"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "a67bf88f09f48873"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
@@ -42,6 +42,7 @@ PIXELS = 4  # output pixels per register run
     mul16,
     maximum16,
     minimum16,
+    maximum_nan16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -129,9 +130,19 @@ def depthwise_c16(x, w, bias, y, g):
         depthwise_c16_job(x, w, bias, y, g, job)
 
 
-(load8, store8, broadcast8, broadcast_if8, splat8, fma8, add8, mul8, maximum8, minimum8) = (
-    VECTOR_OPS[8].intrinsics()
-)
+(
+    load8,
+    store8,
+    broadcast8,
+    broadcast_if8,
+    splat8,
+    fma8,
+    add8,
+    mul8,
+    maximum8,
+    minimum8,
+    maximum_nan8,
+) = VECTOR_OPS[8].intrinsics()
 
 
 @njit(inline="always")
@@ -218,9 +229,19 @@ def depthwise_c8(x, w, bias, y, g):
         depthwise_c8_job(x, w, bias, y, g, job)
 
 
-(load4, store4, broadcast4, broadcast_if4, splat4, fma4, add4, mul4, maximum4, minimum4) = (
-    VECTOR_OPS[4].intrinsics()
-)
+(
+    load4,
+    store4,
+    broadcast4,
+    broadcast_if4,
+    splat4,
+    fma4,
+    add4,
+    mul4,
+    maximum4,
+    minimum4,
+    maximum_nan4,
+) = VECTOR_OPS[4].intrinsics()
 
 
 @njit(inline="always")

@@ -43,7 +43,7 @@ GEOMETRY = (
     "KG",
     "bpj",
 )
-SOURCE_DIGEST = "7f46543fc3c37101"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "a67bf88f09f48873"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
 
 
@@ -58,6 +58,7 @@ BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels
     mul16,
     maximum16,
     minimum16,
+    maximum_nan16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -108,7 +109,6 @@ def conv_c16_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
-    KG = g[30]
     bpj = g[31]
     plane = OH * OW
     pixels = N * plane
@@ -118,7 +118,7 @@ def conv_c16_job(x, w, bias, y, res, g, job):
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
     chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
     chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 6
@@ -400,9 +400,19 @@ def conv_c16(x, w, bias, y, res, g):
         conv_c16_job(x, w, bias, y, res, g, job)
 
 
-(load8, store8, broadcast8, broadcast_if8, splat8, fma8, add8, mul8, maximum8, minimum8) = (
-    VECTOR_OPS[8].intrinsics()
-)
+(
+    load8,
+    store8,
+    broadcast8,
+    broadcast_if8,
+    splat8,
+    fma8,
+    add8,
+    mul8,
+    maximum8,
+    minimum8,
+    maximum_nan8,
+) = VECTOR_OPS[8].intrinsics()
 
 
 @njit(inline="always")
@@ -452,7 +462,6 @@ def conv_c8_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
-    KG = g[30]
     bpj = g[31]
     plane = OH * OW
     pixels = N * plane
@@ -462,7 +471,7 @@ def conv_c8_job(x, w, bias, y, res, g, job):
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
     chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
     chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 3
@@ -630,9 +639,19 @@ def conv_c8(x, w, bias, y, res, g):
         conv_c8_job(x, w, bias, y, res, g, job)
 
 
-(load4, store4, broadcast4, broadcast_if4, splat4, fma4, add4, mul4, maximum4, minimum4) = (
-    VECTOR_OPS[4].intrinsics()
-)
+(
+    load4,
+    store4,
+    broadcast4,
+    broadcast_if4,
+    splat4,
+    fma4,
+    add4,
+    mul4,
+    maximum4,
+    minimum4,
+    maximum_nan4,
+) = VECTOR_OPS[4].intrinsics()
 
 
 @njit(inline="always")
@@ -682,7 +701,6 @@ def conv_c4_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
-    KG = g[30]
     bpj = g[31]
     plane = OH * OW
     pixels = N * plane
@@ -692,7 +710,7 @@ def conv_c4_job(x, w, bias, y, res, g, job):
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
     chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share output blocks: their weights stay in L2
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
     chunk = job - kg * chunks
     for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
         p0 = blk * 6

@@ -139,16 +139,27 @@ class VectorOps:
 
             return vt(vt, vt), codegen
 
+        @intrinsic
+        def maximum_nan(typingctx, acc, v):
+            """v where v > acc or v is NaN, else acc: a NaN in either sticks (max pooling)."""
+
+            def codegen(context, builder, sig, args):
+                above = builder.fcmp_ordered(">", args[1], args[0])
+                nan = builder.fcmp_unordered("uno", args[1], args[1])
+                return builder.select(builder.or_(above, nan), args[1], args[0])
+
+            return vt(vt, vt), codegen
+
         self.width = width
         self.load, self.store = load, store
         self.broadcast, self.broadcast_if = broadcast, broadcast_if
         self.splat, self.fma, self.add, self.mul = splat, fma, add, mul
-        self.maximum, self.minimum = maximum, minimum
+        self.maximum, self.minimum, self.maximum_nan = maximum, minimum, maximum_nan
 
     def intrinsics(self) -> tuple:
         """In the order the generated kernels bind them (tools/gen_nchwc.py)."""
         return (self.load, self.store, self.broadcast, self.broadcast_if, self.splat, self.fma,
-                self.add, self.mul, self.maximum, self.minimum)  # fmt: skip
+                self.add, self.mul, self.maximum, self.minimum, self.maximum_nan)  # fmt: skip
 
 
 VECTOR_OPS = {width: VectorOps(width) for width in (4, 8, 16)}

@@ -10,10 +10,10 @@ from tilewise.kernels.activation import CODES
 from tilewise.kernels.blocked import (
     from_blocked,
     global_pool_blocked,
-    pool_blocked,
     scale_shift_blocked,
     to_blocked,
 )
+from tilewise.kernels.pool_generated import KERNELS as POOL_KERNELS
 from tilewise.operators.base import Operator
 from tilewise.operators.pool import Pooling
 
@@ -64,12 +64,18 @@ class BlockedPooling(Pooling):
     """The same windows as the NCHW operator (its geometry), over blocked arrays."""
 
     algorithm = "nchwc"
+    kernel_geometry: np.ndarray | None = None
 
     def run(self, inputs, out, scratch):
+        x = inputs[0]
         if self.whole_plane:
-            global_pool_blocked(inputs[0], out, self.is_max)
-        else:
-            pool_blocked(inputs[0], out, *self.geometry, self.is_max, self.count_include_pad)
+            global_pool_blocked(x, out, self.is_max)
+            return
+        if self.kernel_geometry is None:  # the kernel's GEOMETRY, from the first call's shapes
+            fields = (*x.shape[1:4], *out.shape[2:4], *self.geometry, self.is_max,
+                      self.count_include_pad)  # fmt: skip
+            self.kernel_geometry = np.array(fields, np.int64)
+        POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self.kernel_geometry)
 
 
 def blocked_scale_shift(attrs: dict, params: list, in_shape: tuple, block: int,
