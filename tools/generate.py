@@ -17,11 +17,12 @@ from pathlib import Path
 import gen_depthwise
 import gen_fft
 import gen_nchwc
+import gen_nchwc_winograd
 import gen_pool
 import gen_winograd
 
 ROOT = Path(__file__).resolve().parents[1]
-GENERATORS = (gen_winograd, gen_fft, gen_nchwc, gen_depthwise, gen_pool)
+GENERATORS = (gen_winograd, gen_fft, gen_nchwc, gen_depthwise, gen_pool, gen_nchwc_winograd)
 
 
 def formatted(source: str, target: str) -> str:

@@ -11,6 +11,7 @@ from tilewise.conv.fft import FFT8, FFT16
 from tilewise.conv.gemm import IM2COL_GEMM
 from tilewise.conv.nchwc import NCHWC_DIRECT
 from tilewise.conv.nchwc_depthwise import NCHWC_DEPTHWISE
+from tilewise.conv.nchwc_winograd import NCHWC_WINOGRAD_F2, NCHWC_WINOGRAD_F4
 from tilewise.conv.winograd import WINOGRAD_F2, WINOGRAD_F4, WINOGRAD_F6
 from tilewise.errors import TilewiseError
 
@@ -21,6 +22,8 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
         DEPTHWISE_DIRECT,
         NCHWC_DIRECT,
         NCHWC_DEPTHWISE,
+        NCHWC_WINOGRAD_F2,
+        NCHWC_WINOGRAD_F4,
         WINOGRAD_F2,
         WINOGRAD_F4,
         WINOGRAD_F6,

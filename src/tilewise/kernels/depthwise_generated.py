@@ -27,7 +27,7 @@ GEOMETRY = (
     "hi",
     "act",
 )
-SOURCE_DIGEST = "a67bf88f09f48873"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
@@ -43,6 +43,8 @@ PIXELS = 4  # output pixels per register run
     maximum16,
     minimum16,
     maximum_nan16,
+    load_if16,
+    sub16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -142,6 +144,8 @@ def depthwise_c16(x, w, bias, y, g):
     maximum8,
     minimum8,
     maximum_nan8,
+    load_if8,
+    sub8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -241,6 +245,8 @@ def depthwise_c8(x, w, bias, y, g):
     maximum4,
     minimum4,
     maximum_nan4,
+    load_if4,
+    sub4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

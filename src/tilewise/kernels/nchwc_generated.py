@@ -43,7 +43,7 @@ GEOMETRY = (
     "KG",
     "bpj",
 )
-SOURCE_DIGEST = "a67bf88f09f48873"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
 
 
@@ -59,6 +59,8 @@ BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels
     maximum16,
     minimum16,
     maximum_nan16,
+    load_if16,
+    sub16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -412,6 +414,8 @@ def conv_c16(x, w, bias, y, res, g):
     maximum8,
     minimum8,
     maximum_nan8,
+    load_if8,
+    sub8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -651,6 +655,8 @@ def conv_c8(x, w, bias, y, res, g):
     maximum4,
     minimum4,
     maximum_nan4,
+    load_if4,
+    sub4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -21,7 +21,7 @@ GEOMETRY = (
     "is_max",
     "count_include_pad",
 )
-SOURCE_DIGEST = "4d9d031b7e64f94b"  # sha256 of kernels/{simd.py}
+SOURCE_DIGEST = "db43aa7e83dfe52e"  # sha256 of kernels/{simd.py}
 
 
 (
@@ -36,6 +36,8 @@ SOURCE_DIGEST = "4d9d031b7e64f94b"  # sha256 of kernels/{simd.py}
     maximum16,
     minimum16,
     maximum_nan16,
+    load_if16,
+    sub16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -104,6 +106,8 @@ def pool_c16(x, y, g):
     maximum8,
     minimum8,
     maximum_nan8,
+    load_if8,
+    sub8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -172,6 +176,8 @@ def pool_c8(x, y, g):
     maximum4,
     minimum4,
     maximum_nan4,
+    load_if4,
+    sub4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -71,6 +71,18 @@ class VectorOps:
             return types.none(array, offset, value), codegen
 
         @intrinsic
+        def load_if(typingctx, array, offset, flag):
+            """The vector at offset where `flag`, else zeros (offset must be safe)."""
+
+            def codegen(context, builder, sig, args):
+                address = _address(context, builder, sig.args[0], args[0], args[1])
+                value = builder.load(builder.bitcast(address, llvm_type.as_pointer()), align=4)
+                keep = builder.icmp_unsigned("!=", args[2], ir.Constant(args[2].type, 0))
+                return builder.select(keep, value, ir.Constant(llvm_type, [0.0] * width))
+
+            return vt(array, offset, flag), codegen
+
+        @intrinsic
         def broadcast(typingctx, array, offset):
             def codegen(context, builder, sig, args):
                 address = _address(context, builder, sig.args[0], args[0], args[1])
@@ -115,6 +127,13 @@ class VectorOps:
             return vt(vt, vt), codegen
 
         @intrinsic
+        def sub(typingctx, a, b):
+            def codegen(context, builder, sig, args):
+                return builder.fsub(args[0], args[1])
+
+            return vt(vt, vt), codegen
+
+        @intrinsic
         def mul(typingctx, a, b):
             def codegen(context, builder, sig, args):
                 return builder.fmul(args[0], args[1])
@@ -155,11 +174,13 @@ class VectorOps:
         self.broadcast, self.broadcast_if = broadcast, broadcast_if
         self.splat, self.fma, self.add, self.mul = splat, fma, add, mul
         self.maximum, self.minimum, self.maximum_nan = maximum, minimum, maximum_nan
+        self.load_if, self.sub = load_if, sub
 
     def intrinsics(self) -> tuple:
         """In the order the generated kernels bind them (tools/gen_nchwc.py)."""
         return (self.load, self.store, self.broadcast, self.broadcast_if, self.splat, self.fma,
-                self.add, self.mul, self.maximum, self.minimum, self.maximum_nan)  # fmt: skip
+                self.add, self.mul, self.maximum, self.minimum, self.maximum_nan, self.load_if,
+                self.sub)  # fmt: skip
 
 
 VECTOR_OPS = {width: VectorOps(width) for width in (4, 8, 16)}

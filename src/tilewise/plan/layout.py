@@ -14,7 +14,7 @@ from tilewise.ir.graph import Graph
 from tilewise.ir.verify import split_inputs
 
 # convolution kernels whose epilogue can accumulate a residual sum
-RESIDUAL_ALGORITHMS = ("nchwc-direct",)
+RESIDUAL_ALGORITHMS = ("nchwc-direct", "nchwc-winograd-f2", "nchwc-winograd-f4")
 ELEMENTWISE = ("Activation", "elemwise_add", "clip", "Dropout", "_copy")
 CONTINUE = (*ELEMENTWISE, "ScaleShift", "BatchNorm", "Pooling", "Concat")
 

@@ -1,0 +1,199 @@
+"""Source of src/tilewise/kernels/nchwc_winograd_generated.py: Winograd F(m x m, 3 x 3)
+transforms on channel-blocked (NCHWc) activations, one pair per tile size and vector width.
+
+A job is one tile of one channel block: its alpha x alpha pixels are c-lane vectors, so
+B^T d B and A^T m A are vector adds and FMAs with the matrix entries as constants (the
+NCHW transforms gathered scalars through a work area). Each is a loop over columns, then
+one over rows, through the job's own vectors of V or M: fully unrolled, the F4 pair took
+10 s to compile per width. The
+input transform writes V (alpha^2, tiles, C); V[p] @ U[p] is a plain matrix product per
+position; the output transform reads M (alpha^2, tiles, K) and applies bias, the residual
+sum and the activation before its one store per output pixel.
+"""
+
+from __future__ import annotations
+
+from codegen import header, per_width, source_digest
+from gen_nchwc import activation
+from gen_winograd import winograd_matrices
+
+TARGET = "src/tilewise/kernels/nchwc_winograd_generated.py"
+OPS = ("load", "load_if", "store", "splat", "fma", "add", "sub", "mul", "maximum", "minimum",
+       "activate")  # fmt: skip
+WIDTHS = (16, 8, 4)
+TILES = (2, 4)  # F6 took 21 s to compile per width: left out (conv/nchwc_winograd.py)
+INPUT_GEOMETRY = "Cb H W tiles_h tiles_w ph pw n0 T".split()
+OUTPUT_GEOMETRY = "Kb OH OW tiles_h tiles_w n0 T has_res act".split()
+
+
+def _name(value: float) -> str:
+    text = repr(abs(float(value))).replace(".", "p").replace("-", "m")
+    return ("kn" if value < 0 else "k") + text
+
+
+def _combination(pairs: list[tuple[float, str]], constants: set[float]) -> str:
+    """sum(coef * vector) as intrinsic calls: +-1 as add/sub, others as FMAs on splats."""
+    expression = None
+    for coef, name in pairs:
+        coef = round(float(coef), 12)
+        if coef == 0:
+            continue
+        if expression is None:
+            if coef == 1:
+                expression = name
+            else:
+                constants.add(coef)
+                expression = f"mul({_name(coef)}, {name})"
+        elif coef == 1:
+            expression = f"add({expression}, {name})"
+        elif coef == -1:
+            expression = f"sub({expression}, {name})"
+        else:
+            constants.add(coef)
+            expression = f"fma({_name(coef)}, {name}, {expression})"
+    return expression or "zero"
+
+
+def _constants(values: set[float], indent: str) -> list[str]:
+    return [f"{indent}{_name(v)} = splat(np.float32({v!r}))" for v in sorted(values)]
+
+
+def input_kernel(m: int, width: int) -> str:
+    _, _, b_t = winograd_matrices(m)
+    alpha = m + 2
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(INPUT_GEOMETRY)]
+    constants: set[float] = set()
+    column = ["        c = (x0 + j >= 0) & (x0 + j < W)"]
+    for i in range(alpha):
+        at = f"base + ((y0 + {i}) * W + x0 + j) * {width}"
+        column += [f"        ok = (y0 + {i} >= 0) & (y0 + {i} < H) & c",
+                   f"        d{i} = load_if(x, ({at}) * ok, ok)"]  # fmt: skip
+    for a in range(alpha):
+        terms = [(b_t[a, i], f"d{i}") for i in range(alpha)]
+        at = f"((({a * alpha} + j) * T + t) * Cb + cb) * {width}"
+        column.append(f"        store(v, {at}, {_combination(terms, constants)})")
+    row = [
+        f"        d{j} = load(v, (((a * {alpha} + {j}) * T + t) * Cb + cb) * {width})"
+        for j in range(alpha)
+    ]
+    for b in range(alpha):
+        terms = [(b_t[b, j], f"d{j}") for j in range(alpha)]
+        at = f"(((a * {alpha} + {b}) * T + t) * Cb + cb) * {width}"
+        row.append(f"        store(v, {at}, {_combination(terms, constants)})")
+    lines = [
+        "@njit(cache=True)",
+        f"def input_f{m}_c{width}_job(x, v, g, job):",
+        f'    """One {alpha}x{alpha} tile of one channel block -> V, {width} lanes: B^T down the',
+        '    columns into V, then B along its rows in place (short loops: small to compile)."""',
+        *fields,
+        "    t = job // Cb",
+        "    cb = job - t * Cb",
+        "    per_image = tiles_h * tiles_w",
+        "    n = n0 + t // per_image",
+        "    rest = t - (t // per_image) * per_image",
+        "    ty = rest // tiles_w",
+        f"    y0 = ty * {m} - ph",
+        f"    x0 = (rest - ty * tiles_w) * {m} - pw",
+        f"    base = (n * Cb + cb) * H * W * {width}",
+        *_constants(constants, "    "),
+        f"    for j in range({alpha}):",
+        *column,
+        f"    for a in range({alpha}):",
+        *row,
+        "",
+        "",
+        "@njit(parallel=True, cache=True)",
+        f"def input_f{m}_c{width}(x, v, g):",
+        '    """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""',
+        "    for job in prange(g[8] * g[0]):",
+        f"        input_f{m}_c{width}_job(x, v, g, job)",
+    ]
+    return "\n".join(lines)
+
+
+def output_kernel(m: int, width: int) -> str:
+    a_t, _, _ = winograd_matrices(m)
+    alpha = m + 2
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY)]
+    constants: set[float] = set()
+    column = [
+        f"        s{a} = load(mm, ((({a * alpha} + b) * T + t) * Kb + kb) * {width})"
+        for a in range(alpha)
+    ]
+    for i in range(m):  # A^T down the column, in place in M (this job's vectors only)
+        terms = [(a_t[i, a], f"s{a}") for a in range(alpha)]
+        at = f"((({i * alpha} + b) * T + t) * Kb + kb) * {width}"
+        column.append(f"        store(mm, {at}, {_combination(terms, constants)})")
+    row = [
+        f"        s{b} = load(mm, (((i * {alpha} + {b}) * T + t) * Kb + kb) * {width})"
+        for b in range(alpha)
+    ]
+    row.append(f"        oy = ty * {m} + i")
+    for j in range(m):
+        terms = [(a_t[j, b], f"s{b}") for b in range(alpha)]
+        row += [
+            f"        ox = tx * {m} + {j}",
+            "        if (oy < OH) & (ox < OW):",
+            f"            e = add({_combination(terms, constants)}, shift)",
+            f"            at = out_base + (oy * OW + ox) * {width}",
+            "            if has_res:",
+            "                e = add(e, load(res, at))",
+            "            store(y, at, activate(e, act))",
+        ]
+    lines = [
+        "@njit(cache=True)",
+        f"def output_f{m}_c{width}_job(mm, y, bias, res, g, job):",
+        f'    """M -> one {m}x{m} output tile of one channel block, {width} lanes; bias, the',
+        '    residual and the activation applied before the one store per pixel."""',
+        *fields,
+        "    t = job // Kb",
+        "    kb = job - t * Kb",
+        "    per_image = tiles_h * tiles_w",
+        "    n = n0 + t // per_image",
+        "    rest = t - (t // per_image) * per_image",
+        "    ty = rest // tiles_w",
+        "    tx = rest - ty * tiles_w",
+        f"    out_base = (n * Kb + kb) * OH * OW * {width}",
+        f"    shift = load(bias, kb * {width})",
+        *_constants(constants, "    "),
+        f"    for b in range({alpha}):",
+        *column,
+        f"    for i in range({m}):",
+        *row,
+        "",
+        "",
+        "@njit(parallel=True, cache=True)",
+        f"def output_f{m}_c{width}(mm, y, bias, res, g):",
+        '    """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""',
+        "    for job in prange(g[6] * g[0]):",
+        f"        output_f{m}_c{width}_job(mm, y, bias, res, g, job)",
+    ]
+    return "\n".join(lines)
+
+
+IMPORTS = """
+import numpy as np
+from numba import njit, prange
+
+from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.simd import VECTOR_OPS
+"""
+
+
+def render() -> str:
+    doc = ("Winograd transforms on channel-blocked arrays, per tile size and vector width;\n"
+           "see tools/gen_nchwc_winograd.py.\n")  # fmt: skip
+    parts = [header("tools/gen_nchwc_winograd.py", doc) + IMPORTS,
+             f"INPUT_GEOMETRY = {tuple(INPUT_GEOMETRY)!r}",
+             f"OUTPUT_GEOMETRY = {tuple(OUTPUT_GEOMETRY)!r}",
+             source_digest("simd.py", "activation.py", "winograd_matrices.py")]  # fmt: skip
+    for width in WIDTHS:
+        sources = [activation()]
+        for m in TILES:
+            sources += [input_kernel(m, width), output_kernel(m, width)]
+        parts += per_width(width, sources, OPS)
+    table = ", ".join(
+        f"({m}, {w}): (input_f{m}_c{w}, output_f{m}_c{w})" for m in TILES for w in WIDTHS
+    )
+    parts += ["", "", f"KERNELS = {{{table}}}  # (m, width) -> (input, output)", ""]
+    return "\n".join(parts)
