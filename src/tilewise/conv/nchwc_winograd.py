@@ -22,7 +22,7 @@ from tilewise.kernels.matmul import matmul
 from tilewise.kernels.nchwc_winograd_generated import KERNELS
 from tilewise.kernels.winograd_matrices import winograd_matrices
 
-TARGET_TILES = 512  # tiles per chunk: V and M stay near the caches, the products wide enough
+TARGET_TILES = 256  # tiles per chunk: V and M stay near the caches (512-4096 measured slower)
 # Fitted 2026-12-01 on 14 3x3 layers of ResNet-50 and Inception-BN at batch 1 and 16, 2
 # threads: the products ran 1.6x faster than gemm_seconds' model (V's rows are whole
 # blocked pixels, C wide), the transforms at 0.5 ns per element per thread.
