@@ -19,7 +19,7 @@ LIMITS = {2: NCHWC_WINOGRAD_F2.error_limit, 4: NCHWC_WINOGRAD_F4.error_limit}
 # (batch, channels, filters, size, pad)
 GEOMETRIES = [
     (1, 20, 36, 9, 1),  # odd channel counts: padded last blocks; 9 = 2 F4 tiles + 1 pixel
-    (7, 16, 24, 28, 1),  # batch 7 over several chunks, the last one short
+    (7, 16, 24, 14, 1),  # batch 7: F2 in chunks of 5 images and 2
     (2, 5, 7, 7, 0),  # narrower than any block, no padding
     (1, 40, 48, 13, 2),  # padding 2: a wider output than input
 ]
