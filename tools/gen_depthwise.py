@@ -77,7 +77,7 @@ def depthwise_c{width}_job(x, w, bias, y, g, job):
 def depthwise_c{width}(x, w, bias, y, g):
     """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
     for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c{width}_job(x, w, bias, y, g, job)'''
+        depthwise_c{width}_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc'''
 
 
 IMPORTS = """

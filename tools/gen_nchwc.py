@@ -126,7 +126,9 @@ def kernel(width: int) -> str:
         f"    blocks = (g[0] * g[12] * g[13] + {rw - 1}) // {rw}",
         "    jobs = g[30] * ((blocks + g[31] - 1) // g[31])",
         "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
-        f"        conv_c{width}_job(x, w, bias, y, res, g, job)",
+        # np.int64: the parfor pass types the body twice, once with job an int64 and once a
+        # uint64, and compiled the big job function for both (4 s each on 2 cores)
+        f"        conv_c{width}_job(x, w, bias, y, res, g, np.int64(job))",
     ]
     return "\n".join(lines)
 

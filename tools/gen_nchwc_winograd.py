@@ -106,7 +106,7 @@ def input_kernel(m: int, width: int) -> str:
         f"def input_f{m}_c{width}(x, v, g):",
         '    """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""',
         "    for job in prange(g[8] * g[0]):",
-        f"        input_f{m}_c{width}_job(x, v, g, job)",
+        f"        input_f{m}_c{width}_job(x, v, g, np.int64(job))",
     ]
     return "\n".join(lines)
 
@@ -166,7 +166,7 @@ def output_kernel(m: int, width: int) -> str:
         f"def output_f{m}_c{width}(mm, y, bias, res, g):",
         '    """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""',
         "    for job in prange(g[6] * g[0]):",
-        f"        output_f{m}_c{width}_job(mm, y, bias, res, g, job)",
+        f"        output_f{m}_c{width}_job(mm, y, bias, res, g, np.int64(job))",
     ]
     return "\n".join(lines)
 

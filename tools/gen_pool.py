@@ -58,7 +58,7 @@ def pool_c{width}(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, {width}); g: GEOMETRY."""
     jobs = y.size // ({width} * g[4])
     for job in prange(jobs):
-        pool_c{width}_job(x, y, g, job)'''
+        pool_c{width}_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc'''
 
 
 IMPORTS = """

@@ -129,7 +129,7 @@ def depthwise_c16_job(x, w, bias, y, g, job):
 def depthwise_c16(x, w, bias, y, g):
     """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
     for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c16_job(x, w, bias, y, g, job)
+        depthwise_c16_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 (
@@ -230,7 +230,7 @@ def depthwise_c8_job(x, w, bias, y, g, job):
 def depthwise_c8(x, w, bias, y, g):
     """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
     for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c8_job(x, w, bias, y, g, job)
+        depthwise_c8_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 (
@@ -331,7 +331,7 @@ def depthwise_c4_job(x, w, bias, y, g, job):
 def depthwise_c4(x, w, bias, y, g):
     """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
     for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c4_job(x, w, bias, y, g, job)
+        depthwise_c4_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 KERNELS = {16: depthwise_c16, 8: depthwise_c8, 4: depthwise_c4}

@@ -399,7 +399,7 @@ def conv_c16(x, w, bias, y, res, g):
     blocks = (g[0] * g[12] * g[13] + 5) // 6
     jobs = g[30] * ((blocks + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c16_job(x, w, bias, y, res, g, job)
+        conv_c16_job(x, w, bias, y, res, g, np.int64(job))
 
 
 (
@@ -640,7 +640,7 @@ def conv_c8(x, w, bias, y, res, g):
     blocks = (g[0] * g[12] * g[13] + 2) // 3
     jobs = g[30] * ((blocks + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c8_job(x, w, bias, y, res, g, job)
+        conv_c8_job(x, w, bias, y, res, g, np.int64(job))
 
 
 (
@@ -995,7 +995,7 @@ def conv_c4(x, w, bias, y, res, g):
     blocks = (g[0] * g[12] * g[13] + 5) // 6
     jobs = g[30] * ((blocks + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c4_job(x, w, bias, y, res, g, job)
+        conv_c4_job(x, w, bias, y, res, g, np.int64(job))
 
 
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}

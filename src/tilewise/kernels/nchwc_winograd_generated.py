@@ -99,7 +99,7 @@ def input_f2_c16_job(x, v, g, job):
 def input_f2_c16(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f2_c16_job(x, v, g, job)
+        input_f2_c16_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -157,7 +157,7 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
 def output_f2_c16(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f2_c16_job(mm, y, bias, res, g, job)
+        output_f2_c16_job(mm, y, bias, res, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -264,7 +264,7 @@ def input_f4_c16_job(x, v, g, job):
 def input_f4_c16(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f4_c16_job(x, v, g, job)
+        input_f4_c16_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -357,7 +357,7 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
 def output_f4_c16(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f4_c16_job(mm, y, bias, res, g, job)
+        output_f4_c16_job(mm, y, bias, res, g, np.int64(job))
 
 
 (
@@ -443,7 +443,7 @@ def input_f2_c8_job(x, v, g, job):
 def input_f2_c8(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f2_c8_job(x, v, g, job)
+        input_f2_c8_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -501,7 +501,7 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
 def output_f2_c8(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f2_c8_job(mm, y, bias, res, g, job)
+        output_f2_c8_job(mm, y, bias, res, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -602,7 +602,7 @@ def input_f4_c8_job(x, v, g, job):
 def input_f4_c8(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f4_c8_job(x, v, g, job)
+        input_f4_c8_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -689,7 +689,7 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
 def output_f4_c8(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f4_c8_job(mm, y, bias, res, g, job)
+        output_f4_c8_job(mm, y, bias, res, g, np.int64(job))
 
 
 (
@@ -775,7 +775,7 @@ def input_f2_c4_job(x, v, g, job):
 def input_f2_c4(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f2_c4_job(x, v, g, job)
+        input_f2_c4_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -833,7 +833,7 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
 def output_f2_c4(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f2_c4_job(mm, y, bias, res, g, job)
+        output_f2_c4_job(mm, y, bias, res, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -934,7 +934,7 @@ def input_f4_c4_job(x, v, g, job):
 def input_f4_c4(x, v, g):
     """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
-        input_f4_c4_job(x, v, g, job)
+        input_f4_c4_job(x, v, g, np.int64(job))
 
 
 @njit(cache=True)
@@ -1021,7 +1021,7 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
 def output_f4_c4(mm, y, bias, res, g):
     """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
-        output_f4_c4_job(mm, y, bias, res, g, job)
+        output_f4_c4_job(mm, y, bias, res, g, np.int64(job))
 
 
 KERNELS = {

@@ -91,7 +91,7 @@ def pool_c16(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 16); g: GEOMETRY."""
     jobs = y.size // (16 * g[4])
     for job in prange(jobs):
-        pool_c16_job(x, y, g, job)
+        pool_c16_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 (
@@ -161,7 +161,7 @@ def pool_c8(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 8); g: GEOMETRY."""
     jobs = y.size // (8 * g[4])
     for job in prange(jobs):
-        pool_c8_job(x, y, g, job)
+        pool_c8_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 (
@@ -231,7 +231,7 @@ def pool_c4(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 4); g: GEOMETRY."""
     jobs = y.size // (4 * g[4])
     for job in prange(jobs):
-        pool_c4_job(x, y, g, job)
+        pool_c4_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 
 
 KERNELS = {16: pool_c16, 8: pool_c8, 4: pool_c4}
