@@ -5,10 +5,11 @@ A job is one tile of one channel block: its alpha x alpha pixels are c-lane vect
 B^T d B and A^T m A are vector adds and FMAs with the matrix entries as constants (the
 NCHW transforms gathered scalars through a work area). Each is a loop over columns, then
 one over rows, through the job's own vectors of V or M: fully unrolled, the F4 pair took
-10 s to compile per width. The
-input transform writes V (alpha^2, tiles, C); V[p] @ U[p] is a plain matrix product per
-position; the output transform reads M (alpha^2, tiles, K) and applies bias, the residual
-sum and the activation before its one store per output pixel.
+10 s to compile per width. The input transform writes V (alpha^2, tiles, C); V[p] @ U[p]
+is a plain matrix product per position; the output transform reads M (alpha^2, tiles, K)
+and applies bias, the residual sum and the activation before its one store per output
+pixel. V's and M's positions lie VS / MS floats apart, a cache line more than their size:
+at a power-of-two size all alpha^2 vectors of a tile fell into one L1 set.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ OPS = ("load", "load_if", "store", "splat", "fma", "add", "sub", "mul", "maximum
        "activate")  # fmt: skip
 WIDTHS = (16, 8, 4)
 TILES = (2, 4)  # F6 took 21 s to compile per width: left out (conv/nchwc_winograd.py)
-INPUT_GEOMETRY = "Cb H W tiles_h tiles_w ph pw n0 T".split()
-OUTPUT_GEOMETRY = "Kb OH OW tiles_h tiles_w n0 T has_res act".split()
+INPUT_GEOMETRY = "Cb H W tiles_h tiles_w ph pw n0 T VS".split()
+OUTPUT_GEOMETRY = "Kb OH OW tiles_h tiles_w n0 T has_res act MS".split()
 
 
 def _name(value: float) -> str:
@@ -61,7 +62,7 @@ def _constants(values: set[float], indent: str) -> list[str]:
 def input_kernel(m: int, width: int) -> str:
     _, _, b_t = winograd_matrices(m)
     alpha = m + 2
-    fields = [f"    {name} = g[{i}]" for i, name in enumerate(INPUT_GEOMETRY)]
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(INPUT_GEOMETRY) if name != "T"]
     constants: set[float] = set()
     column = ["        c = (x0 + j >= 0) & (x0 + j < W)"]
     for i in range(alpha):
@@ -70,15 +71,15 @@ def input_kernel(m: int, width: int) -> str:
                    f"        d{i} = load_if(x, ({at}) * ok, ok)"]  # fmt: skip
     for a in range(alpha):
         terms = [(b_t[a, i], f"d{i}") for i in range(alpha)]
-        at = f"((({a * alpha} + j) * T + t) * Cb + cb) * {width}"
+        at = f"({a * alpha} + j) * VS + (t * Cb + cb) * {width}"
         column.append(f"        store(v, {at}, {_combination(terms, constants)})")
     row = [
-        f"        d{j} = load(v, (((a * {alpha} + {j}) * T + t) * Cb + cb) * {width})"
+        f"        d{j} = load(v, (a * {alpha} + {j}) * VS + (t * Cb + cb) * {width})"
         for j in range(alpha)
     ]
     for b in range(alpha):
         terms = [(b_t[b, j], f"d{j}") for j in range(alpha)]
-        at = f"(((a * {alpha} + {b}) * T + t) * Cb + cb) * {width}"
+        at = f"(a * {alpha} + {b}) * VS + (t * Cb + cb) * {width}"
         row.append(f"        store(v, {at}, {_combination(terms, constants)})")
     lines = [
         "@njit(cache=True)",
@@ -104,7 +105,8 @@ def input_kernel(m: int, width: int) -> str:
         "",
         "@njit(parallel=True, cache=True)",
         f"def input_f{m}_c{width}(x, v, g):",
-        '    """x flat (N, Cb, H, W, c) -> v flat (alpha^2, T, Cb * c); g: INPUT_GEOMETRY."""',
+        '    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:',
+        '    INPUT_GEOMETRY."""',
         "    for job in prange(g[8] * g[0]):",
         f"        input_f{m}_c{width}_job(x, v, g, np.int64(job))",
     ]
@@ -114,18 +116,18 @@ def input_kernel(m: int, width: int) -> str:
 def output_kernel(m: int, width: int) -> str:
     a_t, _, _ = winograd_matrices(m)
     alpha = m + 2
-    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY)]
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY) if name != "T"]
     constants: set[float] = set()
     column = [
-        f"        s{a} = load(mm, ((({a * alpha} + b) * T + t) * Kb + kb) * {width})"
+        f"        s{a} = load(mm, ({a * alpha} + b) * MS + (t * Kb + kb) * {width})"
         for a in range(alpha)
     ]
     for i in range(m):  # A^T down the column, in place in M (this job's vectors only)
         terms = [(a_t[i, a], f"s{a}") for a in range(alpha)]
-        at = f"((({i * alpha} + b) * T + t) * Kb + kb) * {width}"
+        at = f"({i * alpha} + b) * MS + (t * Kb + kb) * {width}"
         column.append(f"        store(mm, {at}, {_combination(terms, constants)})")
     row = [
-        f"        s{b} = load(mm, (((i * {alpha} + {b}) * T + t) * Kb + kb) * {width})"
+        f"        s{b} = load(mm, (i * {alpha} + {b}) * MS + (t * Kb + kb) * {width})"
         for b in range(alpha)
     ]
     row.append(f"        oy = ty * {m} + i")
@@ -164,7 +166,8 @@ def output_kernel(m: int, width: int) -> str:
         "",
         "@njit(parallel=True, cache=True)",
         f"def output_f{m}_c{width}(mm, y, bias, res, g):",
-        '    """mm flat (alpha^2, T, Kb * c) -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY."""',
+        '    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:',
+        '    OUTPUT_GEOMETRY."""',
         "    for job in prange(g[6] * g[0]):",
         f"        output_f{m}_c{width}_job(mm, y, bias, res, g, np.int64(job))",
     ]
