@@ -1,6 +1,7 @@
 """The command line: bench table and JSON rows, one-line errors with exit status 2."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,16 @@ def test_profile_lists_every_layer_with_layout_and_algorithm(capsys):
     reorders = sum(layer["op"] == "Reorder" for layer in model.layers())
     assert any(t.startswith(f"{reorders} reorder(s)") for t in lines)
     assert "GFLOP/s overall" in lines[-1]
+
+
+def test_profile_shows_each_winograd_phase_with_its_rate(capsys):
+    assert main(["profile", "resnet-18", "--algo", "nchwc-winograd-f4", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    (line,) = [t for t in lines if t.startswith("stage1_unit1_conv2 ")]
+    # the products report GFLOP/s and GB/s, the transforms GB/s (numbers > 0)
+    assert re.search(r"input transform [\d.]+ \([\d.]+ GB/s\)", line)
+    assert re.search(r"products [\d.]+ \([1-9]\d* GFLOP/s, [\d.]+ GB/s\)", line)
+    assert re.search(r"output transform [\d.]+ \([\d.]+ GB/s\)", line)
 
 
 def test_bench_and_profile_a_checkpoint(capsys):

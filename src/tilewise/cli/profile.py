@@ -25,8 +25,16 @@ def register(sub) -> None:
     profile.set_defaults(func=run)
 
 
-def _phases(seconds: dict[str, float]) -> str:
-    return ", ".join(f"{name} {value * 1e3:.3f}" for name, value in seconds.items())
+def _phases(seconds: dict[str, float], work: dict[str, tuple[float, float]]) -> str:
+    """'name ms' per phase, with its GFLOP/s and GB/s where the algorithm reports its work."""
+    parts = []
+    for name, value in seconds.items():
+        text = f"{name} {value * 1e3:.3f}"
+        flops, moved = work.get(name, (0.0, 0.0))
+        rates = [f"{flops / value / 1e9:.0f} GFLOP/s"] if flops and value else []
+        rates += [f"{moved / value / 1e9:.1f} GB/s"] if moved and value else []
+        parts.append(f"{text} ({', '.join(rates)})" if rates else text)
+    return ", ".join(parts)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     total = sum(r["seconds"] for r in layers)
     rows = [[r["name"], r["op"], "x".join(map(str, r["output_shape"][1:])), r["layout"],
              r["algorithm"], r["seconds"] * 1e3, r["gflops"], 100 * r["seconds"] / total,
-             _phases(r["phases"]), r["reason"]] for r in layers]  # fmt: skip
+             _phases(r["phases"], r["phase_work"]), r["reason"]] for r in layers]  # fmt: skip
     headers = ["layer", "op", "output", "layout", "algorithm", "ms", "GFLOP/s", "%", "phases ms",
                "reason"]  # fmt: skip
     print(format_table(headers, rows, left={0, 1, 3, 4, 8, 9}))

@@ -16,6 +16,9 @@ class Convolution:
 
     scratch: int = 0  # float32 elements of workspace `run` needs
     flops: int = 0
+    # per phase of `run`'s profile: (flops, bytes read and written), so `tilewise profile`
+    # can show each phase's GFLOP/s and GB/s; phases not listed show their time only
+    phase_work: dict[str, tuple[float, float]] = {}
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None) -> None:  # fmt: skip

@@ -161,6 +161,9 @@ class BlockedConvolution(BlockedIO):
         self.geometry = np.array([geometry[name] for name in GEOMETRY], np.int64)
         self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * batch * filters * out_h * out_w * channels * kh * kw
+        moved = 4 * (batch * in_blocks * depth * height * width + self.weight.size
+                     + batch * out_blocks * c * out_h * out_w)  # fmt: skip
+        self.phase_work = {"direct": (float(self.flops), float(moved))}
 
     def add_residual(self) -> None:
         """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""

@@ -91,10 +91,25 @@ class BlockedWinograd(BlockedIO):
         self.m_offset = self.v_offset + positions * self.v_stride
         self.scratch = self.m_offset + positions * self.m_stride
         self.flops = 2 * batch * filters * out_h * out_w * channels * 9
+        self.phase_work = self._phase_work(in_shape, out_shape, positions * batch * per_image)
+        self.out_bytes = 4 * batch * self.filters * out_h * out_w
+
+    def _phase_work(self, in_shape: tuple, out_shape: tuple, elements: int) -> dict:
+        """(flops, bytes) per phase; `elements`: positions x tiles of the whole batch."""
+        v, mm = 4 * elements * self.channels, 4 * elements * self.filters
+        x = 4 * in_shape[0] * self.channels * in_shape[2] * in_shape[3]
+        y = 4 * out_shape[0] * self.filters * out_shape[2] * out_shape[3]
+        chunks = -(-self.batch // self.chunk)
+        products = 2 * elements * self.channels * self.filters
+        return {"input transform": (0.0, x + v),
+                "products": (products, v + mm + 4 * self.u.size * chunks),
+                "output transform": (0.0, mm + y)}  # fmt: skip
 
     def add_residual(self) -> None:
         """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""
         self.has_res = 1
+        work = self.phase_work["output transform"]
+        self.phase_work["output transform"] = (work[0], work[1] + self.out_bytes)
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None,

@@ -182,6 +182,7 @@ class CompiledModel:
             row["seconds"] = seconds
             row["gflops"] = step.operator.flops / seconds / 1e9 if step.operator.flops else 0.0
             row["phases"] = split
+            row["phase_work"] = getattr(getattr(step.operator, "impl", None), "phase_work", {})
             rows.append(row)
         return rows
 
