@@ -111,6 +111,35 @@ class BlockedIO(Convolution):
         if not self.output_blocked:
             from_blocked(target, out)
 
+    post_act = NONE  # an activation the kernel cannot apply in registers: a pass after it
+
+    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+        """The kernel on flat blocked arrays (`residual` is `out` when there is none);
+        `scratch` as `run` got it (the reorders' parts are in use)."""
+        raise NotImplementedError
+
+    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+            profile: PhaseProfile | None = None,
+            residual: np.ndarray | None = None) -> None:  # fmt: skip
+        if profile:
+            profile.start()
+        x = self.blocked_input(x, scratch)
+        if profile and self.reorder_input:
+            profile.lap("reorder in")
+        target = self.blocked_target(out, scratch)
+        flat_out = target.reshape(-1)
+        res = flat_out if residual is None else residual.reshape(-1)
+        self.compute(x.reshape(-1), flat_out, res, scratch, profile)
+        if self.post_act != NONE:
+            rows = flat_out.reshape(1, 1, -1)
+            act_only(rows, rows, self.post_act)
+            if profile:
+                profile.lap("activation")
+        self.unblock(target, out)
+        if profile and not self.output_blocked:
+            profile.lap("reorder out")
+
 
 class BlockedConvolution(BlockedIO):
     """`input_blocked` / `output_blocked`: the physical layouts the plan gives it."""
@@ -169,26 +198,11 @@ class BlockedConvolution(BlockedIO):
         """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""
         self.geometry[GEOMETRY.index("has_res")] = 1
 
-    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
-            profile: PhaseProfile | None = None,
-            residual: np.ndarray | None = None) -> None:  # fmt: skip
-        if profile:
-            profile.start()
-        x = self.blocked_input(x, scratch)
-        if profile and self.reorder_input:
-            profile.lap("reorder in")
-        target = self.blocked_target(out, scratch)
-        flat_out = target.reshape(-1)
-        res = flat_out if residual is None else residual.reshape(-1)
-        self.kernel(x.reshape(-1), self.weight, self.bias, flat_out, res, self.geometry)
-        if self.post_act != NONE:
-            rows = flat_out.reshape(1, 1, -1)
-            act_only(rows, rows, self.post_act)
+    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+        self.kernel(x, self.weight, self.bias, out, residual, self.geometry)
         if profile:
             profile.lap("direct")
-        self.unblock(target, out)
-        if profile and not self.output_blocked:
-            profile.lap("reorder out")
 
 
 NCHWC_DIRECT = ConvAlgorithm(

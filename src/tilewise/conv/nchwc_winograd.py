@@ -17,7 +17,7 @@ from tilewise.conv.nchwc import EPILOGUE_ACTS, BlockedIO, blocks
 from tilewise.conv.profile import PhaseProfile
 from tilewise.conv.winograd import why_not
 from tilewise.host import simd_width
-from tilewise.kernels.activation import CODES, NONE, act_only
+from tilewise.kernels.activation import CODES, NONE
 from tilewise.kernels.matmul import matmul_padded_stack
 from tilewise.kernels.nchwc_winograd_generated import KERNELS
 from tilewise.kernels.winograd_matrices import winograd_matrices
@@ -111,24 +111,14 @@ class BlockedWinograd(BlockedIO):
         work = self.phase_work["output transform"]
         self.phase_work["output transform"] = (work[0], work[1] + self.out_bytes)
 
-    def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
-            profile: PhaseProfile | None = None,
-            residual: np.ndarray | None = None) -> None:  # fmt: skip
-        if profile:
-            profile.start()
-        x = self.blocked_input(x, scratch)
-        if profile and self.reorder_input:
-            profile.lap("reorder in")
-        target = self.blocked_target(out, scratch)
-        flat_in, flat_out = x.reshape(-1), target.reshape(-1)
-        res = flat_out if residual is None else residual.reshape(-1)
+    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
         per_image = self.tiles_h * self.tiles_w
+        v, mm = scratch[self.v_offset : self.m_offset], scratch[self.m_offset : self.scratch]
         for n0 in range(0, self.batch, self.chunk):
             tiles = min(self.chunk, self.batch - n0) * per_image
-            v = scratch[self.v_offset : self.m_offset]
-            mm = scratch[self.m_offset : self.scratch]
             geometry = np.array((*self.in_geometry, n0, tiles, self.v_stride), np.int64)
-            self.input_kernel(flat_in, v, geometry)
+            self.input_kernel(x, v, geometry)
             if profile:
                 profile.lap("input transform")
             matmul_padded_stack(v, self.v_stride, self.u, mm, self.m_stride, tiles)
@@ -136,15 +126,9 @@ class BlockedWinograd(BlockedIO):
                 profile.lap("products")
             geometry = np.array((*self.out_geometry, n0, tiles, self.has_res, self.act,
                                  self.m_stride), np.int64)  # fmt: skip
-            self.output_kernel(mm, flat_out, self.bias, res, geometry)
+            self.output_kernel(mm, out, self.bias, residual, geometry)
             if profile:
                 profile.lap("output transform")
-        if self.post_act != NONE:
-            rows = flat_out.reshape(1, 1, -1)
-            act_only(rows, rows, self.post_act)
-        self.unblock(target, out)
-        if profile and not self.output_blocked:
-            profile.lap("reorder out")
 
 
 def blocked_winograd(m: int, error_limit: float) -> ConvAlgorithm:
