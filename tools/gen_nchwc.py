@@ -18,16 +18,20 @@ OPS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul
        "minimum", "activate")  # fmt: skip
 # width -> (RK output-channel blocks, RW pixels)
 CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
+# for the last 1-2 output blocks of a layer whose block count is not a multiple of RK (48,
+# 80, 96, 160 filters): RK 2 wastes at most one block where RK 4 wasted up to three
+NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
 GEOMETRY = ("N Cb H W cin xs0 xs1 xs2 xs3 xs4 xb Kb OH OW KH KW sh sw ph pw dh dw "
             "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj").split()  # fmt: skip
 
 
-def kernel(width: int) -> str:
-    rk, rw = CONFIGS[width]
+def kernel(width: int, narrow: bool = False) -> str:
+    rk, rw = (NARROW if narrow else CONFIGS)[width]
+    func = f"conv_c{width}" + ("_narrow" if narrow else "")
     ind = "    "
     lines = [
         "@njit(cache=True)",
-        f"def conv_c{width}_job(x, w, bias, y, res, g, job):",
+        f"def {func}_job(x, w, bias, y, res, g, job):",
         f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
     ]
     lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY) if name != "KG"]
@@ -121,14 +125,14 @@ def kernel(width: int) -> str:
         "",
         "",
         "@njit(parallel=True, cache=True)",
-        f"def conv_c{width}(x, w, bias, y, res, g):",
+        f"def {func}(x, w, bias, y, res, g):",
         '    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""',
         f"    blocks = (g[0] * g[12] * g[13] + {rw - 1}) // {rw}",
         "    jobs = g[30] * ((blocks + g[31] - 1) // g[31])",
         "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
         # np.int64: the parfor pass types the body twice, once with job an int64 and once a
         # uint64, and compiled the big job function for both (4 s each on 2 cores)
-        f"        conv_c{width}_job(x, w, bias, y, res, g, np.int64(job))",
+        f"        {func}_job(x, w, bias, y, res, g, np.int64(job))",
     ]
     return "\n".join(lines)
 
@@ -179,10 +183,11 @@ def render() -> str:
     parts = [header("tools/gen_nchwc.py", doc) + IMPORTS,
              f"GEOMETRY = {tuple(GEOMETRY)!r}",
              source_digest("simd.py", "activation.py"),
-             f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)"]  # fmt: skip
-    kernels = []
+             f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)",
+             f"NARROW_BLOCKING = {NARROW!r}  # for a layer's last 1-2 blocks"]  # fmt: skip
     for width in CONFIGS:
-        parts += per_width(width, [activation(), kernel(width)], OPS)
-        kernels.append(f"{width}: conv_c{width}")
-    parts += ["", "", f"KERNELS = {{{', '.join(kernels)}}}", ""]
+        parts += per_width(width, [activation(), kernel(width), kernel(width, True)], OPS)
+    kernels = ", ".join(f"{width}: conv_c{width}" for width in CONFIGS)
+    narrow = ", ".join(f"{width}: conv_c{width}_narrow" for width in CONFIGS)
+    parts += ["", "", f"KERNELS = {{{kernels}}}", f"NARROW_KERNELS = {{{narrow}}}", ""]
     return "\n".join(parts)

@@ -19,7 +19,13 @@ from tilewise.conv.profile import PhaseProfile
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
 from tilewise.kernels.blocked import from_blocked, to_blocked
-from tilewise.kernels.nchwc_generated import BLOCKING, GEOMETRY, KERNELS
+from tilewise.kernels.nchwc_generated import (
+    BLOCKING,
+    GEOMETRY,
+    KERNELS,
+    NARROW_BLOCKING,
+    NARROW_KERNELS,
+)
 
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
 MIN_JOBS = 16  # parallel jobs per call: Numba's static split then stays balanced
@@ -62,7 +68,7 @@ def estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> fl
     rk, rw = BLOCKING[c]
     channels = in_shape[1] if in_shape[1] < c else blocks(in_shape[1], c) * c
     kgroups = blocks(blocks(out_shape[1], c), rk)
-    filters = kgroups * rk * c
+    filters = padded_filters(blocks(out_shape[1], c), c)
     taps = math.prod(attrs["kernel"])
     flops = 2 * out_shape[0] * filters * out_shape[2] * out_shape[3] * channels * taps
     pixels = out_shape[0] * out_shape[2] * out_shape[3]
@@ -141,6 +147,26 @@ class BlockedIO(Convolution):
             profile.lap("reorder out")
 
 
+def output_parts(out_blocks: int, c: int) -> list[tuple[int, int, bool]]:
+    """(first block, end block, narrow) per kernel call: groups of RK output blocks, then
+    the last 1-2 blocks on the narrow kernel (RK 2) when the count is not a multiple of RK:
+    96 filters in 16 lanes are 6 blocks, 4 + 2 instead of 8 with 2 computed and dropped."""
+    rest = out_blocks % BLOCKING[c][0]
+    if rest not in (1, 2):
+        return [(0, out_blocks, False)]
+    main = out_blocks - rest
+    return ([(0, main, False)] if main else []) + [(main, out_blocks, True)]
+
+
+def padded_filters(out_blocks: int, c: int) -> int:
+    """Output lanes the kernels compute, the dropped ones included."""
+    total = 0
+    for kb0, kb1, narrow in output_parts(out_blocks, c):
+        rk = (NARROW_BLOCKING if narrow else BLOCKING)[c][0]
+        total += blocks(kb1 - kb0, rk) * rk * c
+    return total
+
+
 class BlockedConvolution(BlockedIO):
     """`input_blocked` / `output_blocked`: the physical layouts the plan gives it."""
 
@@ -151,23 +177,13 @@ class BlockedConvolution(BlockedIO):
         batch, channels, height, width = in_shape
         _, filters, out_h, out_w = out_shape
         kh, kw = attrs["kernel"]
-        rk, rw = BLOCKING[c]
-        self.block, self.kernel = c, KERNELS[c]
+        self.block = c
         self.input_blocked, self.output_blocked = input_blocked, output_blocked
         # NCHW input read in place when it is narrower than a block (no padding waste)
         self.reorder_input = not input_blocked and channels > c
         direct_nchw = not input_blocked and not self.reorder_input
         in_blocks, depth = (1, channels) if direct_nchw else (blocks(channels, c), c)
         out_blocks = blocks(filters, c)
-        kgroups = blocks(out_blocks, rk)
-        # weights (KG, Cb, KH, KW, cin, RK, c): one register block's vectors side by side
-        packed = np.zeros((kgroups * rk * c, in_blocks * depth, kh, kw), np.float32)
-        packed[:filters, :channels] = weight
-        packed = packed.reshape(kgroups, rk, c, in_blocks, depth, kh, kw)
-        self.weight = np.ascontiguousarray(packed.transpose(0, 3, 5, 6, 4, 1, 2)).reshape(-1)
-        self.bias = np.zeros(kgroups * rk * c, np.float32)
-        if bias is not None:
-            self.bias[:filters] = bias
         act = CODES[attrs.get("act")]
         self.act = act if act in EPILOGUE_ACTS else NONE
         self.post_act = NONE if act in EPILOGUE_ACTS else act
@@ -177,30 +193,50 @@ class BlockedConvolution(BlockedIO):
         else:
             x_strides = (in_blocks * height * width * c, height * width * c, width * c, c, 1)
         plane = out_h * out_w * c
-        geometry = {
+        shared = {
             "N": batch, "Cb": in_blocks, "H": height, "W": width, "cin": depth,
             **dict(zip(("xs0", "xs1", "xs2", "xs3", "xs4"), x_strides, strict=True)),
-            "xb": 0, "Kb": out_blocks, "OH": out_h, "OW": out_w, "KH": kh, "KW": kw,
+            "xb": 0, "OH": out_h, "OW": out_w, "KH": kh, "KW": kw,
             "sh": attrs["stride"][0], "sw": attrs["stride"][1], "ph": attrs["pad"][0],
             "pw": attrs["pad"][1], "dh": attrs["dilate"][0], "dw": attrs["dilate"][1],
-            "ys0": out_blocks * plane, "ys1": plane, "yb": 0, "rs0": out_blocks * plane,
-            "rs1": plane, "rb": 0, "has_res": 0, "act": self.act, "KG": kgroups,
-            "bpj": _blocks_per_job(batch * out_h * out_w, rw, kgroups),
+            "ys0": out_blocks * plane, "ys1": plane, "rs0": out_blocks * plane, "rs1": plane,
+            "has_res": 0, "act": self.act,
         }  # fmt: skip
-        self.geometry = np.array([geometry[name] for name in GEOMETRY], np.int64)
+        self.parts = []  # (kernel, packed weights, bias, geometry) per call
+        for kb0, kb1, narrow in output_parts(out_blocks, c):
+            rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
+            kgroups = blocks(kb1 - kb0, rk)
+            lo, hi = kb0 * c, min(kb1 * c, filters)
+            # weights (KG, Cb, KH, KW, cin, RK, c): one register block's vectors side by side
+            packed = np.zeros((kgroups * rk * c, in_blocks * depth, kh, kw), np.float32)
+            packed[: hi - lo, :channels] = weight[lo:hi]
+            packed = packed.reshape(kgroups, rk, c, in_blocks, depth, kh, kw)
+            packed = np.ascontiguousarray(packed.transpose(0, 3, 5, 6, 4, 1, 2)).reshape(-1)
+            part_bias = np.zeros(kgroups * rk * c, np.float32)
+            if bias is not None:
+                part_bias[: hi - lo] = bias[lo:hi]
+            bpj = _blocks_per_job(batch * out_h * out_w, rw, kgroups)
+            geometry = {**shared, "Kb": kb1 - kb0, "yb": kb0 * plane, "rb": kb0 * plane,
+                        "KG": kgroups, "bpj": bpj}  # fmt: skip
+            fields = np.array([geometry[name] for name in GEOMETRY], np.int64)
+            kernel = (NARROW_KERNELS if narrow else KERNELS)[c]
+            self.parts.append((kernel, packed, part_bias, fields))
         self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * batch * filters * out_h * out_w * channels * kh * kw
-        moved = 4 * (batch * in_blocks * depth * height * width + self.weight.size
+        moved = 4 * (batch * in_blocks * depth * height * width
+                     + sum(part[1].size for part in self.parts)
                      + batch * out_blocks * c * out_h * out_w)  # fmt: skip
         self.phase_work = {"direct": (float(self.flops), float(moved))}
 
     def add_residual(self) -> None:
         """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""
-        self.geometry[GEOMETRY.index("has_res")] = 1
+        for _, _, _, geometry in self.parts:
+            geometry[GEOMETRY.index("has_res")] = 1
 
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
-        self.kernel(x, self.weight, self.bias, out, residual, self.geometry)
+        for kernel, weight, bias, geometry in self.parts:
+            kernel(x, weight, bias, out, residual, geometry)
         if profile:
             profile.lap("direct")
 

@@ -45,6 +45,7 @@ GEOMETRY = (
 )
 SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
+NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2 blocks
 
 
 (
@@ -402,6 +403,436 @@ def conv_c16(x, w, bias, y, res, g):
         conv_c16_job(x, w, bias, y, res, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c16_narrow_job(x, w, bias, y, res, g, job):
+    """One job: 2 output blocks x a run of 10-pixel blocks, 16 lanes."""
+    N = g[0]
+    Cb = g[1]
+    H = g[2]
+    W = g[3]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xs2 = g[7]
+    xs3 = g[8]
+    xs4 = g[9]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    KH = g[14]
+    KW = g[15]
+    sh = g[16]
+    sw = g[17]
+    ph = g[18]
+    pw = g[19]
+    dh = g[20]
+    dw = g[21]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    bpj = g[31]
+    plane = OH * OW
+    pixels = N * plane
+    blocks = (pixels + 9) // 10
+    wstep = cin * 32
+    kg_size = Cb * KH * KW * wstep
+    span_h = (KH - 1) * dh
+    span_w = (KW - 1) * dw
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+    chunk = job - kg * chunks
+    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
+        p0 = blk * 10
+        count = min(10, pixels - p0)
+        p = min(p0 + 0, pixels - 1)
+        n0 = p // plane
+        q0 = p - n0 * plane
+        oh = q0 // OW
+        ih0 = oh * sh - ph
+        iw0 = (q0 - oh * OW) * sw - pw
+        o0 = xb + n0 * xs0 + ih0 * xs2 + iw0 * xs3
+        p = min(p0 + 1, pixels - 1)
+        n1 = p // plane
+        q1 = p - n1 * plane
+        oh = q1 // OW
+        ih1 = oh * sh - ph
+        iw1 = (q1 - oh * OW) * sw - pw
+        o1 = xb + n1 * xs0 + ih1 * xs2 + iw1 * xs3
+        p = min(p0 + 2, pixels - 1)
+        n2 = p // plane
+        q2 = p - n2 * plane
+        oh = q2 // OW
+        ih2 = oh * sh - ph
+        iw2 = (q2 - oh * OW) * sw - pw
+        o2 = xb + n2 * xs0 + ih2 * xs2 + iw2 * xs3
+        p = min(p0 + 3, pixels - 1)
+        n3 = p // plane
+        q3 = p - n3 * plane
+        oh = q3 // OW
+        ih3 = oh * sh - ph
+        iw3 = (q3 - oh * OW) * sw - pw
+        o3 = xb + n3 * xs0 + ih3 * xs2 + iw3 * xs3
+        p = min(p0 + 4, pixels - 1)
+        n4 = p // plane
+        q4 = p - n4 * plane
+        oh = q4 // OW
+        ih4 = oh * sh - ph
+        iw4 = (q4 - oh * OW) * sw - pw
+        o4 = xb + n4 * xs0 + ih4 * xs2 + iw4 * xs3
+        p = min(p0 + 5, pixels - 1)
+        n5 = p // plane
+        q5 = p - n5 * plane
+        oh = q5 // OW
+        ih5 = oh * sh - ph
+        iw5 = (q5 - oh * OW) * sw - pw
+        o5 = xb + n5 * xs0 + ih5 * xs2 + iw5 * xs3
+        p = min(p0 + 6, pixels - 1)
+        n6 = p // plane
+        q6 = p - n6 * plane
+        oh = q6 // OW
+        ih6 = oh * sh - ph
+        iw6 = (q6 - oh * OW) * sw - pw
+        o6 = xb + n6 * xs0 + ih6 * xs2 + iw6 * xs3
+        p = min(p0 + 7, pixels - 1)
+        n7 = p // plane
+        q7 = p - n7 * plane
+        oh = q7 // OW
+        ih7 = oh * sh - ph
+        iw7 = (q7 - oh * OW) * sw - pw
+        o7 = xb + n7 * xs0 + ih7 * xs2 + iw7 * xs3
+        p = min(p0 + 8, pixels - 1)
+        n8 = p // plane
+        q8 = p - n8 * plane
+        oh = q8 // OW
+        ih8 = oh * sh - ph
+        iw8 = (q8 - oh * OW) * sw - pw
+        o8 = xb + n8 * xs0 + ih8 * xs2 + iw8 * xs3
+        p = min(p0 + 9, pixels - 1)
+        n9 = p // plane
+        q9 = p - n9 * plane
+        oh = q9 // OW
+        ih9 = oh * sh - ph
+        iw9 = (q9 - oh * OW) * sw - pw
+        o9 = xb + n9 * xs0 + ih9 * xs2 + iw9 * xs3
+        interior = (
+            (count == 10)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
+            & (ih3 >= 0)
+            & (ih3 + span_h < H)
+            & (iw3 >= 0)
+            & (iw3 + span_w < W)
+            & (ih4 >= 0)
+            & (ih4 + span_h < H)
+            & (iw4 >= 0)
+            & (iw4 + span_w < W)
+            & (ih5 >= 0)
+            & (ih5 + span_h < H)
+            & (iw5 >= 0)
+            & (iw5 + span_w < W)
+            & (ih6 >= 0)
+            & (ih6 + span_h < H)
+            & (iw6 >= 0)
+            & (iw6 + span_w < W)
+            & (ih7 >= 0)
+            & (ih7 + span_h < H)
+            & (iw7 >= 0)
+            & (iw7 + span_w < W)
+            & (ih8 >= 0)
+            & (ih8 + span_h < H)
+            & (iw8 >= 0)
+            & (iw8 + span_w < W)
+            & (ih9 >= 0)
+            & (ih9 + span_h < H)
+            & (iw9 >= 0)
+            & (iw9 + span_w < W)
+        )
+        a0_0 = load16(bias, (kg * 2 + 0) * 16)
+        a0_1 = load16(bias, (kg * 2 + 0) * 16)
+        a0_2 = load16(bias, (kg * 2 + 0) * 16)
+        a0_3 = load16(bias, (kg * 2 + 0) * 16)
+        a0_4 = load16(bias, (kg * 2 + 0) * 16)
+        a0_5 = load16(bias, (kg * 2 + 0) * 16)
+        a0_6 = load16(bias, (kg * 2 + 0) * 16)
+        a0_7 = load16(bias, (kg * 2 + 0) * 16)
+        a0_8 = load16(bias, (kg * 2 + 0) * 16)
+        a0_9 = load16(bias, (kg * 2 + 0) * 16)
+        a1_0 = load16(bias, (kg * 2 + 1) * 16)
+        a1_1 = load16(bias, (kg * 2 + 1) * 16)
+        a1_2 = load16(bias, (kg * 2 + 1) * 16)
+        a1_3 = load16(bias, (kg * 2 + 1) * 16)
+        a1_4 = load16(bias, (kg * 2 + 1) * 16)
+        a1_5 = load16(bias, (kg * 2 + 1) * 16)
+        a1_6 = load16(bias, (kg * 2 + 1) * 16)
+        a1_7 = load16(bias, (kg * 2 + 1) * 16)
+        a1_8 = load16(bias, (kg * 2 + 1) * 16)
+        a1_9 = load16(bias, (kg * 2 + 1) * 16)
+        wo = kg * kg_size
+        if interior:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        t0 = o0 + t
+                        t1 = o1 + t
+                        t2 = o2 + t
+                        t3 = o3 + t
+                        t4 = o4 + t
+                        t5 = o5 + t
+                        t6 = o6 + t
+                        t7 = o7 + t
+                        t8 = o8 + t
+                        t9 = o9 + t
+                        for ci in range(cin):
+                            c = ci * xs4
+                            b0 = broadcast16(x, t0 + c)
+                            b1 = broadcast16(x, t1 + c)
+                            b2 = broadcast16(x, t2 + c)
+                            b3 = broadcast16(x, t3 + c)
+                            b4 = broadcast16(x, t4 + c)
+                            b5 = broadcast16(x, t5 + c)
+                            b6 = broadcast16(x, t6 + c)
+                            b7 = broadcast16(x, t7 + c)
+                            b8 = broadcast16(x, t8 + c)
+                            b9 = broadcast16(x, t9 + c)
+                            wr = load16(w, wo + 0)
+                            a0_0 = fma16(b0, wr, a0_0)
+                            a0_1 = fma16(b1, wr, a0_1)
+                            a0_2 = fma16(b2, wr, a0_2)
+                            a0_3 = fma16(b3, wr, a0_3)
+                            a0_4 = fma16(b4, wr, a0_4)
+                            a0_5 = fma16(b5, wr, a0_5)
+                            a0_6 = fma16(b6, wr, a0_6)
+                            a0_7 = fma16(b7, wr, a0_7)
+                            a0_8 = fma16(b8, wr, a0_8)
+                            a0_9 = fma16(b9, wr, a0_9)
+                            wr = load16(w, wo + 16)
+                            a1_0 = fma16(b0, wr, a1_0)
+                            a1_1 = fma16(b1, wr, a1_1)
+                            a1_2 = fma16(b2, wr, a1_2)
+                            a1_3 = fma16(b3, wr, a1_3)
+                            a1_4 = fma16(b4, wr, a1_4)
+                            a1_5 = fma16(b5, wr, a1_5)
+                            a1_6 = fma16(b6, wr, a1_6)
+                            a1_7 = fma16(b7, wr, a1_7)
+                            a1_8 = fma16(b8, wr, a1_8)
+                            a1_9 = fma16(b9, wr, a1_9)
+                            wo += 32
+        else:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        y0 = ih0 + kh * dh
+                        x0 = iw0 + kw * dw
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
+                        y1 = ih1 + kh * dh
+                        x1 = iw1 + kw * dw
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
+                        y2 = ih2 + kh * dh
+                        x2 = iw2 + kw * dw
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
+                        y3 = ih3 + kh * dh
+                        x3 = iw3 + kw * dw
+                        v3 = (3 < count) & (y3 >= 0) & (y3 < H) & (x3 >= 0) & (x3 < W)
+                        t3 = (o3 + t) * v3
+                        s3 = xs4 * v3
+                        y4 = ih4 + kh * dh
+                        x4 = iw4 + kw * dw
+                        v4 = (4 < count) & (y4 >= 0) & (y4 < H) & (x4 >= 0) & (x4 < W)
+                        t4 = (o4 + t) * v4
+                        s4 = xs4 * v4
+                        y5 = ih5 + kh * dh
+                        x5 = iw5 + kw * dw
+                        v5 = (5 < count) & (y5 >= 0) & (y5 < H) & (x5 >= 0) & (x5 < W)
+                        t5 = (o5 + t) * v5
+                        s5 = xs4 * v5
+                        y6 = ih6 + kh * dh
+                        x6 = iw6 + kw * dw
+                        v6 = (6 < count) & (y6 >= 0) & (y6 < H) & (x6 >= 0) & (x6 < W)
+                        t6 = (o6 + t) * v6
+                        s6 = xs4 * v6
+                        y7 = ih7 + kh * dh
+                        x7 = iw7 + kw * dw
+                        v7 = (7 < count) & (y7 >= 0) & (y7 < H) & (x7 >= 0) & (x7 < W)
+                        t7 = (o7 + t) * v7
+                        s7 = xs4 * v7
+                        y8 = ih8 + kh * dh
+                        x8 = iw8 + kw * dw
+                        v8 = (8 < count) & (y8 >= 0) & (y8 < H) & (x8 >= 0) & (x8 < W)
+                        t8 = (o8 + t) * v8
+                        s8 = xs4 * v8
+                        y9 = ih9 + kh * dh
+                        x9 = iw9 + kw * dw
+                        v9 = (9 < count) & (y9 >= 0) & (y9 < H) & (x9 >= 0) & (x9 < W)
+                        t9 = (o9 + t) * v9
+                        s9 = xs4 * v9
+                        for ci in range(cin):
+                            b0 = broadcast_if16(x, t0 + ci * s0, v0)
+                            b1 = broadcast_if16(x, t1 + ci * s1, v1)
+                            b2 = broadcast_if16(x, t2 + ci * s2, v2)
+                            b3 = broadcast_if16(x, t3 + ci * s3, v3)
+                            b4 = broadcast_if16(x, t4 + ci * s4, v4)
+                            b5 = broadcast_if16(x, t5 + ci * s5, v5)
+                            b6 = broadcast_if16(x, t6 + ci * s6, v6)
+                            b7 = broadcast_if16(x, t7 + ci * s7, v7)
+                            b8 = broadcast_if16(x, t8 + ci * s8, v8)
+                            b9 = broadcast_if16(x, t9 + ci * s9, v9)
+                            wr = load16(w, wo + 0)
+                            a0_0 = fma16(b0, wr, a0_0)
+                            a0_1 = fma16(b1, wr, a0_1)
+                            a0_2 = fma16(b2, wr, a0_2)
+                            a0_3 = fma16(b3, wr, a0_3)
+                            a0_4 = fma16(b4, wr, a0_4)
+                            a0_5 = fma16(b5, wr, a0_5)
+                            a0_6 = fma16(b6, wr, a0_6)
+                            a0_7 = fma16(b7, wr, a0_7)
+                            a0_8 = fma16(b8, wr, a0_8)
+                            a0_9 = fma16(b9, wr, a0_9)
+                            wr = load16(w, wo + 16)
+                            a1_0 = fma16(b0, wr, a1_0)
+                            a1_1 = fma16(b1, wr, a1_1)
+                            a1_2 = fma16(b2, wr, a1_2)
+                            a1_3 = fma16(b3, wr, a1_3)
+                            a1_4 = fma16(b4, wr, a1_4)
+                            a1_5 = fma16(b5, wr, a1_5)
+                            a1_6 = fma16(b6, wr, a1_6)
+                            a1_7 = fma16(b7, wr, a1_7)
+                            a1_8 = fma16(b8, wr, a1_8)
+                            a1_9 = fma16(b9, wr, a1_9)
+                            wo += 32
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a0_0,
+                    a0_1,
+                    a0_2,
+                    a0_3,
+                    a0_4,
+                    a0_5,
+                    a0_6,
+                    a0_7,
+                    a0_8,
+                    a0_9,
+                )
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a1_0,
+                    a1_1,
+                    a1_2,
+                    a1_3,
+                    a1_4,
+                    a1_5,
+                    a1_6,
+                    a1_7,
+                    a1_8,
+                    a1_9,
+                )
+            if kb < Kb:
+                if 0 < count:
+                    e = e0
+                    at = n0 * ys0 + kb * ys1 + q0 * 16
+                    if has_res:
+                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 1 < count:
+                    e = e1
+                    at = n1 * ys0 + kb * ys1 + q1 * 16
+                    if has_res:
+                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 2 < count:
+                    e = e2
+                    at = n2 * ys0 + kb * ys1 + q2 * 16
+                    if has_res:
+                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 3 < count:
+                    e = e3
+                    at = n3 * ys0 + kb * ys1 + q3 * 16
+                    if has_res:
+                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 4 < count:
+                    e = e4
+                    at = n4 * ys0 + kb * ys1 + q4 * 16
+                    if has_res:
+                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 5 < count:
+                    e = e5
+                    at = n5 * ys0 + kb * ys1 + q5 * 16
+                    if has_res:
+                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 6 < count:
+                    e = e6
+                    at = n6 * ys0 + kb * ys1 + q6 * 16
+                    if has_res:
+                        r_at = rb + n6 * rs0 + kb * rs1 + q6 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 7 < count:
+                    e = e7
+                    at = n7 * ys0 + kb * ys1 + q7 * 16
+                    if has_res:
+                        r_at = rb + n7 * rs0 + kb * rs1 + q7 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 8 < count:
+                    e = e8
+                    at = n8 * ys0 + kb * ys1 + q8 * 16
+                    if has_res:
+                        r_at = rb + n8 * rs0 + kb * rs1 + q8 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+                if 9 < count:
+                    e = e9
+                    at = n9 * ys0 + kb * ys1 + q9 * 16
+                    if has_res:
+                        r_at = rb + n9 * rs0 + kb * rs1 + q9 * 16
+                        e = add16(e, load16(res, r_at))
+                    store16(y, yb + at, activate16(e, act))
+
+
+@njit(parallel=True, cache=True)
+def conv_c16_narrow(x, w, bias, y, res, g):
+    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+    blocks = (g[0] * g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
+        conv_c16_narrow_job(x, w, bias, y, res, g, np.int64(job))
+
+
 (
     load8,
     store8,
@@ -641,6 +1072,254 @@ def conv_c8(x, w, bias, y, res, g):
     jobs = g[30] * ((blocks + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c8_job(x, w, bias, y, res, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c8_narrow_job(x, w, bias, y, res, g, job):
+    """One job: 2 output blocks x a run of 5-pixel blocks, 8 lanes."""
+    N = g[0]
+    Cb = g[1]
+    H = g[2]
+    W = g[3]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xs2 = g[7]
+    xs3 = g[8]
+    xs4 = g[9]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    KH = g[14]
+    KW = g[15]
+    sh = g[16]
+    sw = g[17]
+    ph = g[18]
+    pw = g[19]
+    dh = g[20]
+    dw = g[21]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    bpj = g[31]
+    plane = OH * OW
+    pixels = N * plane
+    blocks = (pixels + 4) // 5
+    wstep = cin * 16
+    kg_size = Cb * KH * KW * wstep
+    span_h = (KH - 1) * dh
+    span_w = (KW - 1) * dw
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+    chunk = job - kg * chunks
+    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
+        p0 = blk * 5
+        count = min(5, pixels - p0)
+        p = min(p0 + 0, pixels - 1)
+        n0 = p // plane
+        q0 = p - n0 * plane
+        oh = q0 // OW
+        ih0 = oh * sh - ph
+        iw0 = (q0 - oh * OW) * sw - pw
+        o0 = xb + n0 * xs0 + ih0 * xs2 + iw0 * xs3
+        p = min(p0 + 1, pixels - 1)
+        n1 = p // plane
+        q1 = p - n1 * plane
+        oh = q1 // OW
+        ih1 = oh * sh - ph
+        iw1 = (q1 - oh * OW) * sw - pw
+        o1 = xb + n1 * xs0 + ih1 * xs2 + iw1 * xs3
+        p = min(p0 + 2, pixels - 1)
+        n2 = p // plane
+        q2 = p - n2 * plane
+        oh = q2 // OW
+        ih2 = oh * sh - ph
+        iw2 = (q2 - oh * OW) * sw - pw
+        o2 = xb + n2 * xs0 + ih2 * xs2 + iw2 * xs3
+        p = min(p0 + 3, pixels - 1)
+        n3 = p // plane
+        q3 = p - n3 * plane
+        oh = q3 // OW
+        ih3 = oh * sh - ph
+        iw3 = (q3 - oh * OW) * sw - pw
+        o3 = xb + n3 * xs0 + ih3 * xs2 + iw3 * xs3
+        p = min(p0 + 4, pixels - 1)
+        n4 = p // plane
+        q4 = p - n4 * plane
+        oh = q4 // OW
+        ih4 = oh * sh - ph
+        iw4 = (q4 - oh * OW) * sw - pw
+        o4 = xb + n4 * xs0 + ih4 * xs2 + iw4 * xs3
+        interior = (
+            (count == 5)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
+            & (ih3 >= 0)
+            & (ih3 + span_h < H)
+            & (iw3 >= 0)
+            & (iw3 + span_w < W)
+            & (ih4 >= 0)
+            & (ih4 + span_h < H)
+            & (iw4 >= 0)
+            & (iw4 + span_w < W)
+        )
+        a0_0 = load8(bias, (kg * 2 + 0) * 8)
+        a0_1 = load8(bias, (kg * 2 + 0) * 8)
+        a0_2 = load8(bias, (kg * 2 + 0) * 8)
+        a0_3 = load8(bias, (kg * 2 + 0) * 8)
+        a0_4 = load8(bias, (kg * 2 + 0) * 8)
+        a1_0 = load8(bias, (kg * 2 + 1) * 8)
+        a1_1 = load8(bias, (kg * 2 + 1) * 8)
+        a1_2 = load8(bias, (kg * 2 + 1) * 8)
+        a1_3 = load8(bias, (kg * 2 + 1) * 8)
+        a1_4 = load8(bias, (kg * 2 + 1) * 8)
+        wo = kg * kg_size
+        if interior:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        t0 = o0 + t
+                        t1 = o1 + t
+                        t2 = o2 + t
+                        t3 = o3 + t
+                        t4 = o4 + t
+                        for ci in range(cin):
+                            c = ci * xs4
+                            b0 = broadcast8(x, t0 + c)
+                            b1 = broadcast8(x, t1 + c)
+                            b2 = broadcast8(x, t2 + c)
+                            b3 = broadcast8(x, t3 + c)
+                            b4 = broadcast8(x, t4 + c)
+                            wr = load8(w, wo + 0)
+                            a0_0 = fma8(b0, wr, a0_0)
+                            a0_1 = fma8(b1, wr, a0_1)
+                            a0_2 = fma8(b2, wr, a0_2)
+                            a0_3 = fma8(b3, wr, a0_3)
+                            a0_4 = fma8(b4, wr, a0_4)
+                            wr = load8(w, wo + 8)
+                            a1_0 = fma8(b0, wr, a1_0)
+                            a1_1 = fma8(b1, wr, a1_1)
+                            a1_2 = fma8(b2, wr, a1_2)
+                            a1_3 = fma8(b3, wr, a1_3)
+                            a1_4 = fma8(b4, wr, a1_4)
+                            wo += 16
+        else:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        y0 = ih0 + kh * dh
+                        x0 = iw0 + kw * dw
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
+                        y1 = ih1 + kh * dh
+                        x1 = iw1 + kw * dw
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
+                        y2 = ih2 + kh * dh
+                        x2 = iw2 + kw * dw
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
+                        y3 = ih3 + kh * dh
+                        x3 = iw3 + kw * dw
+                        v3 = (3 < count) & (y3 >= 0) & (y3 < H) & (x3 >= 0) & (x3 < W)
+                        t3 = (o3 + t) * v3
+                        s3 = xs4 * v3
+                        y4 = ih4 + kh * dh
+                        x4 = iw4 + kw * dw
+                        v4 = (4 < count) & (y4 >= 0) & (y4 < H) & (x4 >= 0) & (x4 < W)
+                        t4 = (o4 + t) * v4
+                        s4 = xs4 * v4
+                        for ci in range(cin):
+                            b0 = broadcast_if8(x, t0 + ci * s0, v0)
+                            b1 = broadcast_if8(x, t1 + ci * s1, v1)
+                            b2 = broadcast_if8(x, t2 + ci * s2, v2)
+                            b3 = broadcast_if8(x, t3 + ci * s3, v3)
+                            b4 = broadcast_if8(x, t4 + ci * s4, v4)
+                            wr = load8(w, wo + 0)
+                            a0_0 = fma8(b0, wr, a0_0)
+                            a0_1 = fma8(b1, wr, a0_1)
+                            a0_2 = fma8(b2, wr, a0_2)
+                            a0_3 = fma8(b3, wr, a0_3)
+                            a0_4 = fma8(b4, wr, a0_4)
+                            wr = load8(w, wo + 8)
+                            a1_0 = fma8(b0, wr, a1_0)
+                            a1_1 = fma8(b1, wr, a1_1)
+                            a1_2 = fma8(b2, wr, a1_2)
+                            a1_3 = fma8(b3, wr, a1_3)
+                            a1_4 = fma8(b4, wr, a1_4)
+                            wo += 16
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4 = a0_0, a0_1, a0_2, a0_3, a0_4
+            elif r == 1:
+                e0, e1, e2, e3, e4 = a1_0, a1_1, a1_2, a1_3, a1_4
+            if kb < Kb:
+                if 0 < count:
+                    e = e0
+                    at = n0 * ys0 + kb * ys1 + q0 * 8
+                    if has_res:
+                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
+                        e = add8(e, load8(res, r_at))
+                    store8(y, yb + at, activate8(e, act))
+                if 1 < count:
+                    e = e1
+                    at = n1 * ys0 + kb * ys1 + q1 * 8
+                    if has_res:
+                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
+                        e = add8(e, load8(res, r_at))
+                    store8(y, yb + at, activate8(e, act))
+                if 2 < count:
+                    e = e2
+                    at = n2 * ys0 + kb * ys1 + q2 * 8
+                    if has_res:
+                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
+                        e = add8(e, load8(res, r_at))
+                    store8(y, yb + at, activate8(e, act))
+                if 3 < count:
+                    e = e3
+                    at = n3 * ys0 + kb * ys1 + q3 * 8
+                    if has_res:
+                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 8
+                        e = add8(e, load8(res, r_at))
+                    store8(y, yb + at, activate8(e, act))
+                if 4 < count:
+                    e = e4
+                    at = n4 * ys0 + kb * ys1 + q4 * 8
+                    if has_res:
+                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 8
+                        e = add8(e, load8(res, r_at))
+                    store8(y, yb + at, activate8(e, act))
+
+
+@njit(parallel=True, cache=True)
+def conv_c8_narrow(x, w, bias, y, res, g):
+    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+    blocks = (g[0] * g[12] * g[13] + 4) // 5
+    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
+        conv_c8_narrow_job(x, w, bias, y, res, g, np.int64(job))
 
 
 (
@@ -998,4 +1677,435 @@ def conv_c4(x, w, bias, y, res, g):
         conv_c4_job(x, w, bias, y, res, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c4_narrow_job(x, w, bias, y, res, g, job):
+    """One job: 2 output blocks x a run of 10-pixel blocks, 4 lanes."""
+    N = g[0]
+    Cb = g[1]
+    H = g[2]
+    W = g[3]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xs2 = g[7]
+    xs3 = g[8]
+    xs4 = g[9]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    KH = g[14]
+    KW = g[15]
+    sh = g[16]
+    sw = g[17]
+    ph = g[18]
+    pw = g[19]
+    dh = g[20]
+    dw = g[21]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    bpj = g[31]
+    plane = OH * OW
+    pixels = N * plane
+    blocks = (pixels + 9) // 10
+    wstep = cin * 8
+    kg_size = Cb * KH * KW * wstep
+    span_h = (KH - 1) * dh
+    span_w = (KW - 1) * dw
+    chunks = (blocks + bpj - 1) // bpj
+    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+    chunk = job - kg * chunks
+    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
+        p0 = blk * 10
+        count = min(10, pixels - p0)
+        p = min(p0 + 0, pixels - 1)
+        n0 = p // plane
+        q0 = p - n0 * plane
+        oh = q0 // OW
+        ih0 = oh * sh - ph
+        iw0 = (q0 - oh * OW) * sw - pw
+        o0 = xb + n0 * xs0 + ih0 * xs2 + iw0 * xs3
+        p = min(p0 + 1, pixels - 1)
+        n1 = p // plane
+        q1 = p - n1 * plane
+        oh = q1 // OW
+        ih1 = oh * sh - ph
+        iw1 = (q1 - oh * OW) * sw - pw
+        o1 = xb + n1 * xs0 + ih1 * xs2 + iw1 * xs3
+        p = min(p0 + 2, pixels - 1)
+        n2 = p // plane
+        q2 = p - n2 * plane
+        oh = q2 // OW
+        ih2 = oh * sh - ph
+        iw2 = (q2 - oh * OW) * sw - pw
+        o2 = xb + n2 * xs0 + ih2 * xs2 + iw2 * xs3
+        p = min(p0 + 3, pixels - 1)
+        n3 = p // plane
+        q3 = p - n3 * plane
+        oh = q3 // OW
+        ih3 = oh * sh - ph
+        iw3 = (q3 - oh * OW) * sw - pw
+        o3 = xb + n3 * xs0 + ih3 * xs2 + iw3 * xs3
+        p = min(p0 + 4, pixels - 1)
+        n4 = p // plane
+        q4 = p - n4 * plane
+        oh = q4 // OW
+        ih4 = oh * sh - ph
+        iw4 = (q4 - oh * OW) * sw - pw
+        o4 = xb + n4 * xs0 + ih4 * xs2 + iw4 * xs3
+        p = min(p0 + 5, pixels - 1)
+        n5 = p // plane
+        q5 = p - n5 * plane
+        oh = q5 // OW
+        ih5 = oh * sh - ph
+        iw5 = (q5 - oh * OW) * sw - pw
+        o5 = xb + n5 * xs0 + ih5 * xs2 + iw5 * xs3
+        p = min(p0 + 6, pixels - 1)
+        n6 = p // plane
+        q6 = p - n6 * plane
+        oh = q6 // OW
+        ih6 = oh * sh - ph
+        iw6 = (q6 - oh * OW) * sw - pw
+        o6 = xb + n6 * xs0 + ih6 * xs2 + iw6 * xs3
+        p = min(p0 + 7, pixels - 1)
+        n7 = p // plane
+        q7 = p - n7 * plane
+        oh = q7 // OW
+        ih7 = oh * sh - ph
+        iw7 = (q7 - oh * OW) * sw - pw
+        o7 = xb + n7 * xs0 + ih7 * xs2 + iw7 * xs3
+        p = min(p0 + 8, pixels - 1)
+        n8 = p // plane
+        q8 = p - n8 * plane
+        oh = q8 // OW
+        ih8 = oh * sh - ph
+        iw8 = (q8 - oh * OW) * sw - pw
+        o8 = xb + n8 * xs0 + ih8 * xs2 + iw8 * xs3
+        p = min(p0 + 9, pixels - 1)
+        n9 = p // plane
+        q9 = p - n9 * plane
+        oh = q9 // OW
+        ih9 = oh * sh - ph
+        iw9 = (q9 - oh * OW) * sw - pw
+        o9 = xb + n9 * xs0 + ih9 * xs2 + iw9 * xs3
+        interior = (
+            (count == 10)
+            & (ih0 >= 0)
+            & (ih0 + span_h < H)
+            & (iw0 >= 0)
+            & (iw0 + span_w < W)
+            & (ih1 >= 0)
+            & (ih1 + span_h < H)
+            & (iw1 >= 0)
+            & (iw1 + span_w < W)
+            & (ih2 >= 0)
+            & (ih2 + span_h < H)
+            & (iw2 >= 0)
+            & (iw2 + span_w < W)
+            & (ih3 >= 0)
+            & (ih3 + span_h < H)
+            & (iw3 >= 0)
+            & (iw3 + span_w < W)
+            & (ih4 >= 0)
+            & (ih4 + span_h < H)
+            & (iw4 >= 0)
+            & (iw4 + span_w < W)
+            & (ih5 >= 0)
+            & (ih5 + span_h < H)
+            & (iw5 >= 0)
+            & (iw5 + span_w < W)
+            & (ih6 >= 0)
+            & (ih6 + span_h < H)
+            & (iw6 >= 0)
+            & (iw6 + span_w < W)
+            & (ih7 >= 0)
+            & (ih7 + span_h < H)
+            & (iw7 >= 0)
+            & (iw7 + span_w < W)
+            & (ih8 >= 0)
+            & (ih8 + span_h < H)
+            & (iw8 >= 0)
+            & (iw8 + span_w < W)
+            & (ih9 >= 0)
+            & (ih9 + span_h < H)
+            & (iw9 >= 0)
+            & (iw9 + span_w < W)
+        )
+        a0_0 = load4(bias, (kg * 2 + 0) * 4)
+        a0_1 = load4(bias, (kg * 2 + 0) * 4)
+        a0_2 = load4(bias, (kg * 2 + 0) * 4)
+        a0_3 = load4(bias, (kg * 2 + 0) * 4)
+        a0_4 = load4(bias, (kg * 2 + 0) * 4)
+        a0_5 = load4(bias, (kg * 2 + 0) * 4)
+        a0_6 = load4(bias, (kg * 2 + 0) * 4)
+        a0_7 = load4(bias, (kg * 2 + 0) * 4)
+        a0_8 = load4(bias, (kg * 2 + 0) * 4)
+        a0_9 = load4(bias, (kg * 2 + 0) * 4)
+        a1_0 = load4(bias, (kg * 2 + 1) * 4)
+        a1_1 = load4(bias, (kg * 2 + 1) * 4)
+        a1_2 = load4(bias, (kg * 2 + 1) * 4)
+        a1_3 = load4(bias, (kg * 2 + 1) * 4)
+        a1_4 = load4(bias, (kg * 2 + 1) * 4)
+        a1_5 = load4(bias, (kg * 2 + 1) * 4)
+        a1_6 = load4(bias, (kg * 2 + 1) * 4)
+        a1_7 = load4(bias, (kg * 2 + 1) * 4)
+        a1_8 = load4(bias, (kg * 2 + 1) * 4)
+        a1_9 = load4(bias, (kg * 2 + 1) * 4)
+        wo = kg * kg_size
+        if interior:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        t0 = o0 + t
+                        t1 = o1 + t
+                        t2 = o2 + t
+                        t3 = o3 + t
+                        t4 = o4 + t
+                        t5 = o5 + t
+                        t6 = o6 + t
+                        t7 = o7 + t
+                        t8 = o8 + t
+                        t9 = o9 + t
+                        for ci in range(cin):
+                            c = ci * xs4
+                            b0 = broadcast4(x, t0 + c)
+                            b1 = broadcast4(x, t1 + c)
+                            b2 = broadcast4(x, t2 + c)
+                            b3 = broadcast4(x, t3 + c)
+                            b4 = broadcast4(x, t4 + c)
+                            b5 = broadcast4(x, t5 + c)
+                            b6 = broadcast4(x, t6 + c)
+                            b7 = broadcast4(x, t7 + c)
+                            b8 = broadcast4(x, t8 + c)
+                            b9 = broadcast4(x, t9 + c)
+                            wr = load4(w, wo + 0)
+                            a0_0 = fma4(b0, wr, a0_0)
+                            a0_1 = fma4(b1, wr, a0_1)
+                            a0_2 = fma4(b2, wr, a0_2)
+                            a0_3 = fma4(b3, wr, a0_3)
+                            a0_4 = fma4(b4, wr, a0_4)
+                            a0_5 = fma4(b5, wr, a0_5)
+                            a0_6 = fma4(b6, wr, a0_6)
+                            a0_7 = fma4(b7, wr, a0_7)
+                            a0_8 = fma4(b8, wr, a0_8)
+                            a0_9 = fma4(b9, wr, a0_9)
+                            wr = load4(w, wo + 4)
+                            a1_0 = fma4(b0, wr, a1_0)
+                            a1_1 = fma4(b1, wr, a1_1)
+                            a1_2 = fma4(b2, wr, a1_2)
+                            a1_3 = fma4(b3, wr, a1_3)
+                            a1_4 = fma4(b4, wr, a1_4)
+                            a1_5 = fma4(b5, wr, a1_5)
+                            a1_6 = fma4(b6, wr, a1_6)
+                            a1_7 = fma4(b7, wr, a1_7)
+                            a1_8 = fma4(b8, wr, a1_8)
+                            a1_9 = fma4(b9, wr, a1_9)
+                            wo += 8
+        else:
+            for cb in range(Cb):
+                for kh in range(KH):
+                    for kw in range(KW):
+                        t = cb * xs1 + kh * dh * xs2 + kw * dw * xs3
+                        y0 = ih0 + kh * dh
+                        x0 = iw0 + kw * dw
+                        v0 = (0 < count) & (y0 >= 0) & (y0 < H) & (x0 >= 0) & (x0 < W)
+                        t0 = (o0 + t) * v0
+                        s0 = xs4 * v0
+                        y1 = ih1 + kh * dh
+                        x1 = iw1 + kw * dw
+                        v1 = (1 < count) & (y1 >= 0) & (y1 < H) & (x1 >= 0) & (x1 < W)
+                        t1 = (o1 + t) * v1
+                        s1 = xs4 * v1
+                        y2 = ih2 + kh * dh
+                        x2 = iw2 + kw * dw
+                        v2 = (2 < count) & (y2 >= 0) & (y2 < H) & (x2 >= 0) & (x2 < W)
+                        t2 = (o2 + t) * v2
+                        s2 = xs4 * v2
+                        y3 = ih3 + kh * dh
+                        x3 = iw3 + kw * dw
+                        v3 = (3 < count) & (y3 >= 0) & (y3 < H) & (x3 >= 0) & (x3 < W)
+                        t3 = (o3 + t) * v3
+                        s3 = xs4 * v3
+                        y4 = ih4 + kh * dh
+                        x4 = iw4 + kw * dw
+                        v4 = (4 < count) & (y4 >= 0) & (y4 < H) & (x4 >= 0) & (x4 < W)
+                        t4 = (o4 + t) * v4
+                        s4 = xs4 * v4
+                        y5 = ih5 + kh * dh
+                        x5 = iw5 + kw * dw
+                        v5 = (5 < count) & (y5 >= 0) & (y5 < H) & (x5 >= 0) & (x5 < W)
+                        t5 = (o5 + t) * v5
+                        s5 = xs4 * v5
+                        y6 = ih6 + kh * dh
+                        x6 = iw6 + kw * dw
+                        v6 = (6 < count) & (y6 >= 0) & (y6 < H) & (x6 >= 0) & (x6 < W)
+                        t6 = (o6 + t) * v6
+                        s6 = xs4 * v6
+                        y7 = ih7 + kh * dh
+                        x7 = iw7 + kw * dw
+                        v7 = (7 < count) & (y7 >= 0) & (y7 < H) & (x7 >= 0) & (x7 < W)
+                        t7 = (o7 + t) * v7
+                        s7 = xs4 * v7
+                        y8 = ih8 + kh * dh
+                        x8 = iw8 + kw * dw
+                        v8 = (8 < count) & (y8 >= 0) & (y8 < H) & (x8 >= 0) & (x8 < W)
+                        t8 = (o8 + t) * v8
+                        s8 = xs4 * v8
+                        y9 = ih9 + kh * dh
+                        x9 = iw9 + kw * dw
+                        v9 = (9 < count) & (y9 >= 0) & (y9 < H) & (x9 >= 0) & (x9 < W)
+                        t9 = (o9 + t) * v9
+                        s9 = xs4 * v9
+                        for ci in range(cin):
+                            b0 = broadcast_if4(x, t0 + ci * s0, v0)
+                            b1 = broadcast_if4(x, t1 + ci * s1, v1)
+                            b2 = broadcast_if4(x, t2 + ci * s2, v2)
+                            b3 = broadcast_if4(x, t3 + ci * s3, v3)
+                            b4 = broadcast_if4(x, t4 + ci * s4, v4)
+                            b5 = broadcast_if4(x, t5 + ci * s5, v5)
+                            b6 = broadcast_if4(x, t6 + ci * s6, v6)
+                            b7 = broadcast_if4(x, t7 + ci * s7, v7)
+                            b8 = broadcast_if4(x, t8 + ci * s8, v8)
+                            b9 = broadcast_if4(x, t9 + ci * s9, v9)
+                            wr = load4(w, wo + 0)
+                            a0_0 = fma4(b0, wr, a0_0)
+                            a0_1 = fma4(b1, wr, a0_1)
+                            a0_2 = fma4(b2, wr, a0_2)
+                            a0_3 = fma4(b3, wr, a0_3)
+                            a0_4 = fma4(b4, wr, a0_4)
+                            a0_5 = fma4(b5, wr, a0_5)
+                            a0_6 = fma4(b6, wr, a0_6)
+                            a0_7 = fma4(b7, wr, a0_7)
+                            a0_8 = fma4(b8, wr, a0_8)
+                            a0_9 = fma4(b9, wr, a0_9)
+                            wr = load4(w, wo + 4)
+                            a1_0 = fma4(b0, wr, a1_0)
+                            a1_1 = fma4(b1, wr, a1_1)
+                            a1_2 = fma4(b2, wr, a1_2)
+                            a1_3 = fma4(b3, wr, a1_3)
+                            a1_4 = fma4(b4, wr, a1_4)
+                            a1_5 = fma4(b5, wr, a1_5)
+                            a1_6 = fma4(b6, wr, a1_6)
+                            a1_7 = fma4(b7, wr, a1_7)
+                            a1_8 = fma4(b8, wr, a1_8)
+                            a1_9 = fma4(b9, wr, a1_9)
+                            wo += 8
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a0_0,
+                    a0_1,
+                    a0_2,
+                    a0_3,
+                    a0_4,
+                    a0_5,
+                    a0_6,
+                    a0_7,
+                    a0_8,
+                    a0_9,
+                )
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a1_0,
+                    a1_1,
+                    a1_2,
+                    a1_3,
+                    a1_4,
+                    a1_5,
+                    a1_6,
+                    a1_7,
+                    a1_8,
+                    a1_9,
+                )
+            if kb < Kb:
+                if 0 < count:
+                    e = e0
+                    at = n0 * ys0 + kb * ys1 + q0 * 4
+                    if has_res:
+                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 1 < count:
+                    e = e1
+                    at = n1 * ys0 + kb * ys1 + q1 * 4
+                    if has_res:
+                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 2 < count:
+                    e = e2
+                    at = n2 * ys0 + kb * ys1 + q2 * 4
+                    if has_res:
+                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 3 < count:
+                    e = e3
+                    at = n3 * ys0 + kb * ys1 + q3 * 4
+                    if has_res:
+                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 4 < count:
+                    e = e4
+                    at = n4 * ys0 + kb * ys1 + q4 * 4
+                    if has_res:
+                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 5 < count:
+                    e = e5
+                    at = n5 * ys0 + kb * ys1 + q5 * 4
+                    if has_res:
+                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 6 < count:
+                    e = e6
+                    at = n6 * ys0 + kb * ys1 + q6 * 4
+                    if has_res:
+                        r_at = rb + n6 * rs0 + kb * rs1 + q6 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 7 < count:
+                    e = e7
+                    at = n7 * ys0 + kb * ys1 + q7 * 4
+                    if has_res:
+                        r_at = rb + n7 * rs0 + kb * rs1 + q7 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 8 < count:
+                    e = e8
+                    at = n8 * ys0 + kb * ys1 + q8 * 4
+                    if has_res:
+                        r_at = rb + n8 * rs0 + kb * rs1 + q8 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+                if 9 < count:
+                    e = e9
+                    at = n9 * ys0 + kb * ys1 + q9 * 4
+                    if has_res:
+                        r_at = rb + n9 * rs0 + kb * rs1 + q9 * 4
+                        e = add4(e, load4(res, r_at))
+                    store4(y, yb + at, activate4(e, act))
+
+
+@njit(parallel=True, cache=True)
+def conv_c4_narrow(x, w, bias, y, res, g):
+    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+    blocks = (g[0] * g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
+        conv_c4_narrow_job(x, w, bias, y, res, g, np.int64(job))
+
+
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}
+NARROW_KERNELS = {16: conv_c16_narrow, 8: conv_c8_narrow, 4: conv_c4_narrow}
