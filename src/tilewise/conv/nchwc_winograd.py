@@ -19,7 +19,7 @@ from tilewise.conv.winograd import why_not
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, NONE
 from tilewise.kernels.matmul import matmul_padded_stack
-from tilewise.kernels.nchwc_winograd_generated import KERNELS
+from tilewise.kernels.nchwc_winograd_generated import KERNELS, OUTPUT_GEOMETRY
 from tilewise.kernels.winograd_matrices import winograd_matrices
 
 LINE = 16  # floats: each position's row of V and M padded by a cache line (no L1 set aliasing)
@@ -78,15 +78,21 @@ class BlockedWinograd(BlockedIO):
         self.tiles_h, self.tiles_w = -(-out_h // m), -(-out_w // m)
         per_image = self.tiles_h * self.tiles_w
         self.chunk = tiles_per_chunk(m, batch, out_shape) // per_image
-        self.batch, self.has_res = batch, 0
-        self.in_geometry = (in_blocks, height, width, self.tiles_h, self.tiles_w,
-                            attrs["pad"][0], attrs["pad"][1])  # fmt: skip
-        self.out_geometry = (out_blocks, out_h, out_w, self.tiles_h, self.tiles_w)
+        self.batch = batch
         self.plan_io(in_shape, out_shape, c)
         positions = (m + 2) ** 2
         tiles = self.chunk * per_image
         self.v_stride = tiles * self.channels + LINE
         self.m_stride = tiles * self.filters + LINE
+        # the kernels' geometry per chunk of images, built once (nothing allocated per call)
+        self.chunks = []
+        for n0 in range(0, batch, self.chunk):
+            count = min(self.chunk, batch - n0) * per_image
+            into = (in_blocks, height, width, self.tiles_h, self.tiles_w, *attrs["pad"][:2],
+                    n0, count, self.v_stride)  # fmt: skip
+            back = (out_blocks, out_h, out_w, self.tiles_h, self.tiles_w, n0, count, 0,
+                    self.act, self.m_stride)  # fmt: skip
+            self.chunks.append((count, np.array(into, np.int64), np.array(back, np.int64)))
         self.v_offset = self.scratch
         self.m_offset = self.v_offset + positions * self.v_stride
         self.scratch = self.m_offset + positions * self.m_stride
@@ -99,34 +105,29 @@ class BlockedWinograd(BlockedIO):
         v, mm = 4 * elements * self.channels, 4 * elements * self.filters
         x = 4 * in_shape[0] * self.channels * in_shape[2] * in_shape[3]
         y = 4 * out_shape[0] * self.filters * out_shape[2] * out_shape[3]
-        chunks = -(-self.batch // self.chunk)
         products = 2 * elements * self.channels * self.filters
         return {"input transform": (0.0, x + v),
-                "products": (products, v + mm + 4 * self.u.size * chunks),
+                "products": (products, v + mm + 4 * self.u.size * len(self.chunks)),
                 "output transform": (0.0, mm + y)}  # fmt: skip
 
     def add_residual(self) -> None:
         """The output is accumulated onto a same-shaped blocked residual (`run(residual=)`)."""
-        self.has_res = 1
+        for _, _, back in self.chunks:
+            back[OUTPUT_GEOMETRY.index("has_res")] = 1
         work = self.phase_work["output transform"]
         self.phase_work["output transform"] = (work[0], work[1] + self.out_bytes)
 
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
-        per_image = self.tiles_h * self.tiles_w
         v, mm = scratch[self.v_offset : self.m_offset], scratch[self.m_offset : self.scratch]
-        for n0 in range(0, self.batch, self.chunk):
-            tiles = min(self.chunk, self.batch - n0) * per_image
-            geometry = np.array((*self.in_geometry, n0, tiles, self.v_stride), np.int64)
-            self.input_kernel(x, v, geometry)
+        for tiles, into, back in self.chunks:
+            self.input_kernel(x, v, into)
             if profile:
                 profile.lap("input transform")
             matmul_padded_stack(v, self.v_stride, self.u, mm, self.m_stride, tiles)
             if profile:
                 profile.lap("products")
-            geometry = np.array((*self.out_geometry, n0, tiles, self.has_res, self.act,
-                                 self.m_stride), np.int64)  # fmt: skip
-            self.output_kernel(mm, out, self.bias, residual, geometry)
+            self.output_kernel(mm, out, self.bias, residual, back)
             if profile:
                 profile.lap("output transform")
 
