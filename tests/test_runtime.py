@@ -95,14 +95,14 @@ def _depthwise_graph(rng):
 
 @pytest.mark.parametrize("case", ["resnet-18", "depthwise-direct", "nchwc-depthwise"])
 def test_kernels_allocate_nothing_per_image(case, numba_allocations, rng):
-    """Each array handed to a kernel costs Numba one small wrapper per call (at most a dozen
-    per step and chunk of images); a kernel that allocated per image or per channel would
-    count 32 or more."""
+    """Each array handed to a kernel costs Numba one small wrapper per call (at most 16 per
+    step and chunk of images: a Winograd chunk makes three kernel calls with 14 arrays); a
+    kernel that allocated per image or per channel would count 32 or more."""
     graph = tilewise.zoo.get(case) if case == "resnet-18" else _depthwise_graph(rng)
     model = tilewise.compile(graph, batch_size=4, algo="auto" if case == "resnet-18" else case)
     per_step = _allocations_per_step(model, uniform(rng, (4, *graph.input_shape)),
                                      numba_allocations)  # fmt: skip
-    assert max(per_step.values()) <= 12, per_step
+    assert max(per_step.values()) <= 16, per_step
 
 
 def test_repeated_calls_give_identical_results_and_fresh_arrays():

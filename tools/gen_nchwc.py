@@ -21,8 +21,11 @@ CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
 # for the last 1-2 output blocks of a layer whose block count is not a multiple of RK (48,
 # 80, 96, 160 filters): RK 2 wastes at most one block where RK 4 wasted up to three
 NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
+# yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
+# wsn: weights per image, 0 for a convolution; Winograd's products run one 1x1 "image" per
+# transform position with that position's weights, so pixel blocks then stay in one image.
 GEOMETRY = ("N Cb H W cin xs0 xs1 xs2 xs3 xs4 xb Kb OH OW KH KW sh sw ph pw dh dw "
-            "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj").split()  # fmt: skip
+            "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj wsn yq").split()  # fmt: skip
 
 
 def kernel(width: int, narrow: bool = False) -> str:
@@ -34,22 +37,37 @@ def kernel(width: int, narrow: bool = False) -> str:
         f"def {func}_job(x, w, bias, y, res, g, job):",
         f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
     ]
-    lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY) if name != "KG"]
+    lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)]
     lines += [
         "    plane = OH * OW",
         "    pixels = N * plane",
+        f"    per_image = (plane + {rw - 1}) // {rw}",
         f"    blocks = (pixels + {rw - 1}) // {rw}",
         f"    wstep = cin * {rk * width}",
         "    kg_size = Cb * KH * KW * wstep",
         "    span_h = (KH - 1) * dh",
         "    span_w = (KW - 1) * dw",
-        "    if True:",
+        "    image = 0",
+        "    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)",
+        "        chunks = (per_image + bpj - 1) // bpj",
+        "        image = job // (KG * chunks)",
+        "        rest = job - image * KG * chunks",
+        "        kg = rest // chunks",
+        "        first = image * per_image + (rest - kg * chunks) * bpj",
+        "        last = min((image + 1) * per_image, first + bpj)",
+        "    else:",
         "        chunks = (blocks + bpj - 1) // bpj",
         "        kg = job // chunks  # a thread's jobs share weights: they stay in its L2",
-        "        chunk = job - kg * chunks",
-        "        for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):",
-        f"            p0 = blk * {rw}",
-        f"            count = min({rw}, pixels - p0)",
+        "        first = (job - kg * chunks) * bpj",
+        "        last = min(blocks, first + bpj)",
+        "    if True:",
+        "        for blk in range(first, last):",
+        "            if wsn:",
+        f"                p0 = image * plane + (blk - image * per_image) * {rw}",
+        f"                count = min({rw}, (image + 1) * plane - p0)",
+        "            else:",
+        f"                p0 = blk * {rw}",
+        f"                count = min({rw}, pixels - p0)",
     ]
     body = ind * 3
     for j in range(rw):
@@ -73,7 +91,7 @@ def kernel(width: int, narrow: bool = False) -> str:
         for j in range(rw):
             lines.append(f"{body}a{r}_{j} = load(bias, (kg * {rk} + {r}) * {width})")
     lines += [
-        f"{body}wo = kg * kg_size",
+        f"{body}wo = kg * kg_size + image * wsn",
         f"{body}if interior:",
         f"{body}    for cb in range(Cb):",
         f"{body}        for kh in range(KH):",
@@ -113,7 +131,7 @@ def kernel(width: int, narrow: bool = False) -> str:
         lines += [
             f"{body}        if {j} < count:",
             f"{body}            e = e{j}",
-            f"{body}            at = n{j} * ys0 + kb * ys1 + q{j} * {width}",
+            f"{body}            at = n{j} * ys0 + kb * ys1 + q{j} * yq",
             f"{body}            if has_res:",
             f"{body}                r_at = rb + n{j} * rs0 + kb * rs1 + q{j} * {width}",
             f"{body}                e = add(e, load(res, r_at))",
@@ -127,8 +145,10 @@ def kernel(width: int, narrow: bool = False) -> str:
         "@njit(parallel=True, cache=True)",
         f"def {func}(x, w, bias, y, res, g):",
         '    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""',
-        f"    blocks = (g[0] * g[12] * g[13] + {rw - 1}) // {rw}",
-        "    jobs = g[30] * ((blocks + g[31] - 1) // g[31])",
+        "    plane = g[12] * g[13]",
+        f"    jobs = g[30] * ((((g[0] * plane + {rw - 1}) // {rw}) + g[31] - 1) // g[31])",
+        "    if g[32]:  # per-image weights: pixel blocks stay within an image",
+        f"        jobs = g[0] * g[30] * ((((plane + {rw - 1}) // {rw}) + g[31] - 1) // g[31])",
         "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
         # np.int64: the parfor pass types the body twice, once with job an int64 and once a
         # uint64, and compiled the big job function for both (4 s each on 2 cores)

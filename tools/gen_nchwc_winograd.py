@@ -5,11 +5,13 @@ A job is one tile of one channel block: its alpha x alpha pixels are c-lane vect
 B^T d B and A^T m A are vector adds and FMAs with the matrix entries as constants (the
 NCHW transforms gathered scalars through a work area). Each is a loop over columns, then
 one over rows, through the job's own vectors of V or M: fully unrolled, the F4 pair took
-10 s to compile per width. The input transform writes V (alpha^2, tiles, C); V[p] @ U[p]
-is a plain matrix product per position; the output transform reads M (alpha^2, tiles, K)
-and applies bias, the residual sum and the activation before its one store per output
-pixel. V's and M's positions lie VS / MS floats apart, a cache line more than their size:
-at a power-of-two size all alpha^2 vectors of a tile fell into one L1 set.
+10 s to compile per width. The input transform writes V (alpha^2, Cb, tiles, c), blocked
+like the activations, so V[p] @ U[p] is a 1x1 convolution for the blocked direct kernel;
+the output transform reads M (alpha^2, Kb, tiles, c) and applies bias, the residual sum
+and the activation before its one store per output pixel. A thread's jobs walk along one
+channel plane, so V and M are written and read in order. V's and M's positions lie VS / MS
+floats apart, a cache line more than their size: at a power-of-two size all alpha^2
+vectors of a tile fell into one L1 set.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def _constants(values: set[float], indent: str) -> list[str]:
 def input_kernel(m: int, width: int) -> str:
     _, _, b_t = winograd_matrices(m)
     alpha = m + 2
-    fields = [f"    {name} = g[{i}]" for i, name in enumerate(INPUT_GEOMETRY) if name != "T"]
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(INPUT_GEOMETRY)]
     constants: set[float] = set()
     column = ["        c = (x0 + j >= 0) & (x0 + j < W)"]
     for i in range(alpha):
@@ -71,15 +73,15 @@ def input_kernel(m: int, width: int) -> str:
                    f"        d{i} = load_if(x, ({at}) * ok, ok)"]  # fmt: skip
     for a in range(alpha):
         terms = [(b_t[a, i], f"d{i}") for i in range(alpha)]
-        at = f"({a * alpha} + j) * VS + (t * Cb + cb) * {width}"
+        at = f"({a * alpha} + j) * VS + (cb * T + t) * {width}"
         column.append(f"        store(v, {at}, {_combination(terms, constants)})")
     row = [
-        f"        d{j} = load(v, (a * {alpha} + {j}) * VS + (t * Cb + cb) * {width})"
+        f"        d{j} = load(v, (a * {alpha} + {j}) * VS + (cb * T + t) * {width})"
         for j in range(alpha)
     ]
     for b in range(alpha):
         terms = [(b_t[b, j], f"d{j}") for j in range(alpha)]
-        at = f"(a * {alpha} + {b}) * VS + (t * Cb + cb) * {width}"
+        at = f"(a * {alpha} + {b}) * VS + (cb * T + t) * {width}"
         row.append(f"        store(v, {at}, {_combination(terms, constants)})")
     lines = [
         "@njit(cache=True)",
@@ -87,8 +89,8 @@ def input_kernel(m: int, width: int) -> str:
         f'    """One {alpha}x{alpha} tile of one channel block -> V, {width} lanes: B^T down the',
         '    columns into V, then B along its rows in place (short loops: small to compile)."""',
         *fields,
-        "    t = job // Cb",
-        "    cb = job - t * Cb",
+        "    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order",
+        "    t = job - cb * T",
         "    per_image = tiles_h * tiles_w",
         "    n = n0 + t // per_image",
         "    rest = t - (t // per_image) * per_image",
@@ -105,7 +107,7 @@ def input_kernel(m: int, width: int) -> str:
         "",
         "@njit(parallel=True, cache=True)",
         f"def input_f{m}_c{width}(x, v, g):",
-        '    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:',
+        '    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:',
         '    INPUT_GEOMETRY."""',
         "    for job in prange(g[8] * g[0]):",
         f"        input_f{m}_c{width}_job(x, v, g, np.int64(job))",
@@ -116,18 +118,18 @@ def input_kernel(m: int, width: int) -> str:
 def output_kernel(m: int, width: int) -> str:
     a_t, _, _ = winograd_matrices(m)
     alpha = m + 2
-    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY) if name != "T"]
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY)]
     constants: set[float] = set()
     column = [
-        f"        s{a} = load(mm, ({a * alpha} + b) * MS + (t * Kb + kb) * {width})"
+        f"        s{a} = load(mm, ({a * alpha} + b) * MS + (kb * T + t) * {width})"
         for a in range(alpha)
     ]
     for i in range(m):  # A^T down the column, in place in M (this job's vectors only)
         terms = [(a_t[i, a], f"s{a}") for a in range(alpha)]
-        at = f"({i * alpha} + b) * MS + (t * Kb + kb) * {width}"
+        at = f"({i * alpha} + b) * MS + (kb * T + t) * {width}"
         column.append(f"        store(mm, {at}, {_combination(terms, constants)})")
     row = [
-        f"        s{b} = load(mm, (i * {alpha} + {b}) * MS + (t * Kb + kb) * {width})"
+        f"        s{b} = load(mm, (i * {alpha} + {b}) * MS + (kb * T + t) * {width})"
         for b in range(alpha)
     ]
     row.append(f"        oy = ty * {m} + i")
@@ -148,8 +150,8 @@ def output_kernel(m: int, width: int) -> str:
         f'    """M -> one {m}x{m} output tile of one channel block, {width} lanes; bias, the',
         '    residual and the activation applied before the one store per pixel."""',
         *fields,
-        "    t = job // Kb",
-        "    kb = job - t * Kb",
+        "    kb = job // T",
+        "    t = job - kb * T",
         "    per_image = tiles_h * tiles_w",
         "    n = n0 + t // per_image",
         "    rest = t - (t // per_image) * per_image",
@@ -166,7 +168,7 @@ def output_kernel(m: int, width: int) -> str:
         "",
         "@njit(parallel=True, cache=True)",
         f"def output_f{m}_c{width}(mm, y, bias, res, g):",
-        '    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:',
+        '    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:',
         '    OUTPUT_GEOMETRY."""',
         "    for job in prange(g[6] * g[0]):",
         f"        output_f{m}_c{width}_job(mm, y, bias, res, g, np.int64(job))",

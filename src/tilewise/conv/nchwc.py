@@ -79,11 +79,26 @@ def estimate(attrs: dict, in_shape: tuple, out_shape: tuple, threads: int) -> fl
 
 
 def _blocks_per_job(pixels: int, pixels_per_block: int, kgroups: int) -> int:
+    return blocks_per_job(-(-pixels // pixels_per_block), kgroups)
+
+
+def blocks_per_job(pixel_blocks: int, kgroups: int) -> int:
     """Pixel blocks per job, so that jobs (output-channel groups x pixel chunks) number at
     least MIN_JOBS and the chunks are even (an 8 + 1 split left one thread idle)."""
-    pixel_blocks = -(-pixels // pixels_per_block)
     chunks = min(pixel_blocks, max(1, -(-MIN_JOBS // kgroups)))
     return -(-pixel_blocks // chunks)
+
+
+def pack_weights(weight: np.ndarray, lo: int, hi: int, rk: int, c: int, in_blocks: int,
+                 depth: int) -> np.ndarray:  # fmt: skip
+    """Filters lo..hi of (K, C, KH, KW) as the kernels read them, flat (KG, Cb, KH, KW, cin,
+    RK, c): one register block's weight vectors side by side; padding zero."""
+    _, channels, kh, kw = weight.shape
+    kgroups = blocks(hi - lo, rk * c)
+    packed = np.zeros((kgroups * rk * c, in_blocks * depth, kh, kw), np.float32)
+    packed[: hi - lo, :channels] = weight[lo:hi]
+    packed = packed.reshape(kgroups, rk, c, in_blocks, depth, kh, kw)
+    return np.ascontiguousarray(packed.transpose(0, 3, 5, 6, 4, 1, 2)).reshape(-1)
 
 
 class BlockedIO(Convolution):
@@ -200,18 +215,14 @@ class BlockedConvolution(BlockedIO):
             "sh": attrs["stride"][0], "sw": attrs["stride"][1], "ph": attrs["pad"][0],
             "pw": attrs["pad"][1], "dh": attrs["dilate"][0], "dw": attrs["dilate"][1],
             "ys0": out_blocks * plane, "ys1": plane, "rs0": out_blocks * plane, "rs1": plane,
-            "has_res": 0, "act": self.act,
+            "has_res": 0, "act": self.act, "wsn": 0, "yq": c,
         }  # fmt: skip
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
         for kb0, kb1, narrow in output_parts(out_blocks, c):
             rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
             kgroups = blocks(kb1 - kb0, rk)
             lo, hi = kb0 * c, min(kb1 * c, filters)
-            # weights (KG, Cb, KH, KW, cin, RK, c): one register block's vectors side by side
-            packed = np.zeros((kgroups * rk * c, in_blocks * depth, kh, kw), np.float32)
-            packed[: hi - lo, :channels] = weight[lo:hi]
-            packed = packed.reshape(kgroups, rk, c, in_blocks, depth, kh, kw)
-            packed = np.ascontiguousarray(packed.transpose(0, 3, 5, 6, 4, 1, 2)).reshape(-1)
+            packed = pack_weights(weight, lo, hi, rk, c, in_blocks, depth)
             part_bias = np.zeros(kgroups * rk * c, np.float32)
             if bias is not None:
                 part_bias[: hi - lo] = bias[lo:hi]

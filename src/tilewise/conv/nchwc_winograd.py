@@ -4,7 +4,11 @@ matrix product per transform position, V[p] (tiles x C) @ U[p] (C x K).
 
 Blocked, the transforms need no gather or scatter: a tile's pixels are c-lane vectors, and
 V's rows (a tile's channels) are exactly the blocked layout's lanes, block after block. The
-output transform applies bias, the residual sum and the activation before its one store.
+products are NNPACK's tuple GEMM: the blocked direct kernel run as a 1x1 convolution whose
+"images" are the transform positions, each with its own packed U[p], so all positions go in
+one parallel call, register-blocked (BLAS on these 16-200 row products ran at 45-230
+GFLOP/s on 2 threads). The output transform applies bias, the residual sum and the
+activation before its one store.
 """
 
 from __future__ import annotations
@@ -12,23 +16,41 @@ from __future__ import annotations
 import numpy as np
 
 from tilewise.conv.algorithm import ConvAlgorithm
-from tilewise.conv.cost import gemm_seconds, weight_seconds
-from tilewise.conv.nchwc import EPILOGUE_ACTS, BlockedIO, blocks
+from tilewise.conv.cost import gemm_flops_per_thread, weight_seconds
+from tilewise.conv.nchwc import (
+    EFFICIENCY,
+    EPILOGUE_ACTS,
+    BlockedIO,
+    blocks,
+    output_parts,
+    pack_weights,
+    padded_filters,
+)
 from tilewise.conv.profile import PhaseProfile
 from tilewise.conv.winograd import why_not
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, NONE
-from tilewise.kernels.matmul import matmul_padded_stack
+from tilewise.kernels.nchwc_generated import (
+    BLOCKING,
+    GEOMETRY,
+    NARROW_BLOCKING,
+    NARROW_KERNELS,
+)
+from tilewise.kernels.nchwc_generated import KERNELS as DIRECT_KERNELS
 from tilewise.kernels.nchwc_winograd_generated import KERNELS, OUTPUT_GEOMETRY
 from tilewise.kernels.winograd_matrices import winograd_matrices
 
 LINE = 16  # floats: each position's row of V and M padded by a cache line (no L1 set aliasing)
 TARGET_TILES = 256  # tiles per chunk: V and M stay near the caches (512-4096 measured slower)
-# Fitted 2026-12-01 on 14 3x3 layers of ResNet-50 and Inception-BN at batch 1 and 16, 2
-# threads: the products ran 1.6x faster than gemm_seconds' model (V's rows are whole
-# blocked pixels, C wide), the transforms at 0.5 ns per element per thread.
-PRODUCT_SPEEDUP = 1.6
+# the transforms' cost, fitted 2026-12-01 on 14 3x3 layers of ResNet-50 and Inception-BN at
+# batch 1 and 16, 2 threads: 0.5 ns per element per thread
 TRANSFORM_SECONDS = 0.5e-9
+# measured / modelled time per tile size, fitted after the tuple products on 130 stride-1
+# 3x3 layers of ResNet-50, Inception-BN/v3 and VGG-16 at batch 1 and 16, each algorithm
+# forced and timed inside the whole network (profile order, so U streams from memory or L3
+# as in a real run; timed alone, with U hot in cache, F4 looked 1.5x faster than it is):
+# the mean loss against the best measured choice fell from 6-7% to 1-2%
+MODEL_ERROR = {2: 1.6, 4: 1.65}
 
 
 def tiles_per_chunk(m: int, batch: int, out_shape: tuple) -> int:
@@ -37,17 +59,19 @@ def tiles_per_chunk(m: int, batch: int, out_shape: tuple) -> int:
 
 
 def estimate(m: int, in_shape: tuple, out_shape: tuple, threads: int) -> float:
+    """Products at the direct kernel's rate, U streamed once per chunk, and the transforms."""
     c = simd_width()
     batch = in_shape[0]
-    channels, filters = blocks(in_shape[1], c) * c, blocks(out_shape[1], c) * c
+    channels = blocks(in_shape[1], c) * c
+    filters = padded_filters(blocks(out_shape[1], c), c)
     positions = (m + 2) ** 2
     tiles = batch * -(-out_shape[2] // m) * -(-out_shape[3] // m)
     chunk = tiles_per_chunk(m, batch, out_shape)
-    seconds = gemm_seconds(2 * filters * channels * positions * tiles, chunk, threads)
-    seconds /= PRODUCT_SPEEDUP
+    flops = 2 * filters * channels * positions * tiles
+    seconds = flops / (gemm_flops_per_thread() * EFFICIENCY * threads)
     seconds += weight_seconds(positions * filters * channels) * -(-tiles // chunk)
     per_element = TRANSFORM_SECONDS / threads * (m + 2) / 6
-    return seconds + per_element * (channels + filters) * positions * tiles
+    return MODEL_ERROR[m] * (seconds + per_element * (channels + filters) * positions * tiles)
 
 
 class BlockedWinograd(BlockedIO):
@@ -64,11 +88,9 @@ class BlockedWinograd(BlockedIO):
         self.output_blocked = output_blocked
         in_blocks, out_blocks = blocks(channels, c), blocks(filters, c)
         self.channels, self.filters = in_blocks * c, out_blocks * c
-        # U[p, c, k] = (G w G^T)[p] over padded channels and filters, computed in float64
-        u = np.einsum("ai,kcij,bj->abck", g, weight.astype(np.float64), g)
-        padded = np.zeros((m + 2, m + 2, self.channels, self.filters))
-        padded[:, :, :channels, :filters] = u
-        self.u = np.ascontiguousarray(padded.reshape(-1, self.channels, self.filters), np.float32)
+        # U[p, k, c] = (G w G^T)[p], computed in float64
+        u = np.einsum("ai,kcij,bj->abkc", g, weight.astype(np.float64), g)
+        u = u.reshape(-1, filters, channels, 1, 1).astype(np.float32)
         self.bias = np.zeros(self.filters, np.float32)
         if bias is not None:
             self.bias[:filters] = bias
@@ -84,6 +106,7 @@ class BlockedWinograd(BlockedIO):
         tiles = self.chunk * per_image
         self.v_stride = tiles * self.channels + LINE
         self.m_stride = tiles * self.filters + LINE
+        self.products = self._pack_products(u, out_blocks)
         # the kernels' geometry per chunk of images, built once (nothing allocated per call)
         self.chunks = []
         for n0 in range(0, batch, self.chunk):
@@ -92,13 +115,49 @@ class BlockedWinograd(BlockedIO):
                     n0, count, self.v_stride)  # fmt: skip
             back = (out_blocks, out_h, out_w, self.tiles_h, self.tiles_w, n0, count, 0,
                     self.act, self.m_stride)  # fmt: skip
-            self.chunks.append((count, np.array(into, np.int64), np.array(back, np.int64)))
+            self.chunks.append((np.array(into, np.int64), self._product_geometry(count),
+                                np.array(back, np.int64)))  # fmt: skip
+        self.u_size = sum(part[1].size for part in self.products)
         self.v_offset = self.scratch
         self.m_offset = self.v_offset + positions * self.v_stride
         self.scratch = self.m_offset + positions * self.m_stride
         self.flops = 2 * batch * filters * out_h * out_w * channels * 9
         self.phase_work = self._phase_work(in_shape, out_shape, positions * batch * per_image)
         self.out_bytes = 4 * batch * self.filters * out_h * out_w
+
+    def _pack_products(self, u: np.ndarray, out_blocks: int) -> list[tuple]:
+        """(kernel, U packed per position for the direct kernel, zero bias, rk, rw, kb0,
+        kb1) per output part, as BlockedConvolution splits its filters."""
+        c, positions = self.block, u.shape[0]
+        parts = []
+        for kb0, kb1, narrow in output_parts(out_blocks, c):
+            rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
+            hi = min(kb1 * c, u.shape[1])
+            packed = [pack_weights(u[p], kb0 * c, hi, rk, c, self.channels // c, c)
+                      for p in range(positions)]  # fmt: skip
+            kernel = (NARROW_KERNELS if narrow else DIRECT_KERNELS)[c]
+            bias = np.zeros(blocks(kb1 - kb0, rk) * rk * c, np.float32)
+            parts.append((kernel, np.concatenate(packed), bias, rk, rw, kb0, kb1))
+        return parts
+
+    def _product_geometry(self, tiles: int) -> list[np.ndarray]:
+        """The direct kernel's GEOMETRY per part: V (positions, Cb, tiles, c) as a batch of
+        blocked 1 x tiles images, M (positions, Kb, tiles, c) as its output."""
+        c, positions = self.block, (self.m + 2) ** 2
+        fields = []
+        for _, packed, _, rk, rw, kb0, kb1 in self.products:
+            kgroups = blocks(kb1 - kb0, rk)
+            geometry = {
+                "N": positions, "Cb": self.channels // c, "H": 1, "W": tiles, "cin": c,
+                "xs0": self.v_stride, "xs1": tiles * c, "xs2": 0, "xs3": c, "xs4": 1,
+                "xb": 0, "Kb": kb1 - kb0, "OH": 1, "OW": tiles, "KH": 1, "KW": 1, "sh": 1,
+                "sw": 1, "ph": 0, "pw": 0, "dh": 1, "dw": 1, "ys0": self.m_stride,
+                "ys1": tiles * c, "yb": kb0 * tiles * c, "rs0": 0, "rs1": 0, "rb": 0,
+                "has_res": 0, "act": NONE, "KG": kgroups, "wsn": packed.size // positions,
+                "yq": c, "bpj": blocks(tiles, rw),  # a job: one position's kgroup
+            }  # fmt: skip
+            fields.append(np.array([geometry[name] for name in GEOMETRY], np.int64))
+        return fields
 
     def _phase_work(self, in_shape: tuple, out_shape: tuple, elements: int) -> dict:
         """(flops, bytes) per phase; `elements`: positions x tiles of the whole batch."""
@@ -107,7 +166,7 @@ class BlockedWinograd(BlockedIO):
         y = 4 * out_shape[0] * self.filters * out_shape[2] * out_shape[3]
         products = 2 * elements * self.channels * self.filters
         return {"input transform": (0.0, x + v),
-                "products": (products, v + mm + 4 * self.u.size * len(self.chunks)),
+                "products": (products, v + mm + 4 * self.u_size * len(self.chunks)),
                 "output transform": (0.0, mm + y)}  # fmt: skip
 
     def add_residual(self) -> None:
@@ -120,11 +179,12 @@ class BlockedWinograd(BlockedIO):
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
         v, mm = scratch[self.v_offset : self.m_offset], scratch[self.m_offset : self.scratch]
-        for tiles, into, back in self.chunks:
+        for into, products, back in self.chunks:
             self.input_kernel(x, v, into)
             if profile:
                 profile.lap("input transform")
-            matmul_padded_stack(v, self.v_stride, self.u, mm, self.m_stride, tiles)
+            for (kernel, u, zero, *_), geometry in zip(self.products, products, strict=True):
+                kernel(v, u, zero, mm, mm, geometry)
             if profile:
                 profile.lap("products")
             self.output_kernel(mm, out, self.bias, residual, back)

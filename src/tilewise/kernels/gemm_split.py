@@ -37,20 +37,3 @@ def dot_stack(a, b, out, parts):
                 np.dot(a[s, lo:hi], b[s], out[s, lo:hi])
             else:
                 np.dot(a[lo:hi], b[s], out[s, lo:hi])
-
-
-@njit(parallel=True, cache=True)
-def dot_stack_flat(a, a_stride, b, out, out_stride, rows, parts):
-    """out[s] = a[s] @ b[s] where a's and out's matrices (rows x depth, rows x cols) start
-    a_stride / out_stride floats apart in the flat a and out: padded stacks stay contiguous
-    per matrix. Rows split `parts` ways."""
-    stack, depth, cols = b.shape
-    step = ((rows + parts - 1) // parts + 15) // 16 * 16
-    for job in prange(stack * parts):
-        s = job // parts
-        lo = (job - s * parts) * step
-        hi = min(rows, lo + step)
-        if lo < hi:
-            a_rows = a[s * a_stride + lo * depth : s * a_stride + hi * depth]
-            out_rows = out[s * out_stride + lo * cols : s * out_stride + hi * cols]
-            np.dot(a_rows.reshape(hi - lo, depth), b[s], out_rows.reshape(hi - lo, cols))

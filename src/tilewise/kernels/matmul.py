@@ -24,7 +24,7 @@ ROWS_PER_PART = 16
 try:  # Numba's np.dot reaches BLAS through SciPy
     import scipy.linalg.cython_blas  # noqa: F401
 
-    from tilewise.kernels.gemm_split import dot_rows, dot_stack, dot_stack_flat
+    from tilewise.kernels.gemm_split import dot_rows, dot_stack
 
     NUMBA_BLAS = True
 except ImportError:
@@ -101,18 +101,3 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     else:
         parts = _bounds(rows, _threads, 16)
         _run_parts([(a[..., lo:hi, :], b, out[..., lo:hi, :]) for lo, hi in parts])
-
-
-def matmul_padded_stack(a: np.ndarray, a_stride: int, b: np.ndarray, out: np.ndarray,
-                        out_stride: int, rows: int) -> None:  # fmt: skip
-    """out[s] = a[s] @ b[s] for a stack b (S, depth, cols) and flat a / out whose matrices
-    start a_stride / out_stride floats apart (padded so they do not alias in the caches)."""
-    stack, depth, cols = b.shape
-    flops = 2 * rows * depth * cols * stack
-    numba_split = NUMBA_BLAS and _threads > 1 and SMALL_FLOPS_NUMBA <= flops < LARGE_FLOPS_NUMBA
-    if numba_split and rows >= ROWS_PER_PART * _threads:
-        dot_stack_flat(a, a_stride, b, out, out_stride, rows, _threads)
-        return
-    a_view = a.reshape(stack, a_stride)[:, : rows * depth].reshape(stack, rows, depth)
-    out_view = out.reshape(stack, out_stride)[:, : rows * cols].reshape(stack, rows, cols)
-    matmul(a_view, b, out=out_view)

@@ -42,6 +42,8 @@ GEOMETRY = (
     "act",
     "KG",
     "bpj",
+    "wsn",
+    "yq",
 )
 SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
@@ -112,20 +114,38 @@ def conv_c16_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 5) // 6
     blocks = (pixels + 5) // 6
     wstep = cin * 64
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 6
-        count = min(6, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 6
+            count = min(6, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 6
+            count = min(6, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -219,7 +239,7 @@ def conv_c16_job(x, w, bias, y, res, g, job):
         a3_3 = load16(bias, (kg * 4 + 3) * 16)
         a3_4 = load16(bias, (kg * 4 + 3) * 16)
         a3_5 = load16(bias, (kg * 4 + 3) * 16)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -352,42 +372,42 @@ def conv_c16_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 16
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 16
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 16
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 3 < count:
                     e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * 16
+                    at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 4 < count:
                     e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * 16
+                    at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 5 < count:
                     e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * 16
+                    at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
                         e = add16(e, load16(res, r_at))
@@ -397,8 +417,10 @@ def conv_c16_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c16(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 5) // 6
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c16_job(x, w, bias, y, res, g, np.int64(job))
 
@@ -436,20 +458,38 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 9) // 10
     blocks = (pixels + 9) // 10
     wstep = cin * 32
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 10
-        count = min(10, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 10
+            count = min(10, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 10
+            count = min(10, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -583,7 +623,7 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
         a1_7 = load16(bias, (kg * 2 + 1) * 16)
         a1_8 = load16(bias, (kg * 2 + 1) * 16)
         a1_9 = load16(bias, (kg * 2 + 1) * 16)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -754,70 +794,70 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 16
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 16
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 16
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 3 < count:
                     e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * 16
+                    at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 4 < count:
                     e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * 16
+                    at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 5 < count:
                     e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * 16
+                    at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 6 < count:
                     e = e6
-                    at = n6 * ys0 + kb * ys1 + q6 * 16
+                    at = n6 * ys0 + kb * ys1 + q6 * yq
                     if has_res:
                         r_at = rb + n6 * rs0 + kb * rs1 + q6 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 7 < count:
                     e = e7
-                    at = n7 * ys0 + kb * ys1 + q7 * 16
+                    at = n7 * ys0 + kb * ys1 + q7 * yq
                     if has_res:
                         r_at = rb + n7 * rs0 + kb * rs1 + q7 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 8 < count:
                     e = e8
-                    at = n8 * ys0 + kb * ys1 + q8 * 16
+                    at = n8 * ys0 + kb * ys1 + q8 * yq
                     if has_res:
                         r_at = rb + n8 * rs0 + kb * rs1 + q8 * 16
                         e = add16(e, load16(res, r_at))
                     store16(y, yb + at, activate16(e, act))
                 if 9 < count:
                     e = e9
-                    at = n9 * ys0 + kb * ys1 + q9 * 16
+                    at = n9 * ys0 + kb * ys1 + q9 * yq
                     if has_res:
                         r_at = rb + n9 * rs0 + kb * rs1 + q9 * 16
                         e = add16(e, load16(res, r_at))
@@ -827,8 +867,10 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c16_narrow(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 9) // 10
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c16_narrow_job(x, w, bias, y, res, g, np.int64(job))
 
@@ -897,20 +939,38 @@ def conv_c8_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 2) // 3
     blocks = (pixels + 2) // 3
     wstep = cin * 32
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 3
-        count = min(3, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 3
+            count = min(3, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 3
+            count = min(3, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -959,7 +1019,7 @@ def conv_c8_job(x, w, bias, y, res, g, job):
         a3_0 = load8(bias, (kg * 4 + 3) * 8)
         a3_1 = load8(bias, (kg * 4 + 3) * 8)
         a3_2 = load8(bias, (kg * 4 + 3) * 8)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -1044,21 +1104,21 @@ def conv_c8_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 8
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 8
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 8
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
                         e = add8(e, load8(res, r_at))
@@ -1068,8 +1128,10 @@ def conv_c8_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c8(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 2) // 3
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 2) // 3) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 2) // 3) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c8_job(x, w, bias, y, res, g, np.int64(job))
 
@@ -1107,20 +1169,38 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 4) // 5
     blocks = (pixels + 4) // 5
     wstep = cin * 16
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 5
-        count = min(5, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 5
+            count = min(5, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 5
+            count = min(5, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -1189,7 +1269,7 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
         a1_2 = load8(bias, (kg * 2 + 1) * 8)
         a1_3 = load8(bias, (kg * 2 + 1) * 8)
         a1_4 = load8(bias, (kg * 2 + 1) * 8)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -1278,35 +1358,35 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 8
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 8
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 8
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 3 < count:
                     e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * 8
+                    at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 8
                         e = add8(e, load8(res, r_at))
                     store8(y, yb + at, activate8(e, act))
                 if 4 < count:
                     e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * 8
+                    at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 8
                         e = add8(e, load8(res, r_at))
@@ -1316,8 +1396,10 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c8_narrow(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 4) // 5
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 4) // 5) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 4) // 5) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c8_narrow_job(x, w, bias, y, res, g, np.int64(job))
 
@@ -1386,20 +1468,38 @@ def conv_c4_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 5) // 6
     blocks = (pixels + 5) // 6
     wstep = cin * 16
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 6
-        count = min(6, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 6
+            count = min(6, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 6
+            count = min(6, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -1493,7 +1593,7 @@ def conv_c4_job(x, w, bias, y, res, g, job):
         a3_3 = load4(bias, (kg * 4 + 3) * 4)
         a3_4 = load4(bias, (kg * 4 + 3) * 4)
         a3_5 = load4(bias, (kg * 4 + 3) * 4)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -1626,42 +1726,42 @@ def conv_c4_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 4
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 4
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 4
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 3 < count:
                     e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * 4
+                    at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 4 < count:
                     e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * 4
+                    at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 5 < count:
                     e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * 4
+                    at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
                         e = add4(e, load4(res, r_at))
@@ -1671,8 +1771,10 @@ def conv_c4_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c4(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 5) // 6
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c4_job(x, w, bias, y, res, g, np.int64(job))
 
@@ -1710,20 +1812,38 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
     rb = g[27]
     has_res = g[28]
     act = g[29]
+    KG = g[30]
     bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
     plane = OH * OW
     pixels = N * plane
+    per_image = (plane + 9) // 10
     blocks = (pixels + 9) // 10
     wstep = cin * 8
     kg_size = Cb * KH * KW * wstep
     span_h = (KH - 1) * dh
     span_w = (KW - 1) * dw
-    chunks = (blocks + bpj - 1) // bpj
-    kg = job // chunks  # a thread's jobs share weights: they stay in its L2
-    chunk = job - kg * chunks
-    for blk in range(chunk * bpj, min(blocks, (chunk + 1) * bpj)):
-        p0 = blk * 10
-        count = min(10, pixels - p0)
+    image = 0
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (blocks + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(blocks, first + bpj)
+    for blk in range(first, last):
+        if wsn:
+            p0 = image * plane + (blk - image * per_image) * 10
+            count = min(10, (image + 1) * plane - p0)
+        else:
+            p0 = blk * 10
+            count = min(10, pixels - p0)
         p = min(p0 + 0, pixels - 1)
         n0 = p // plane
         q0 = p - n0 * plane
@@ -1857,7 +1977,7 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
         a1_7 = load4(bias, (kg * 2 + 1) * 4)
         a1_8 = load4(bias, (kg * 2 + 1) * 4)
         a1_9 = load4(bias, (kg * 2 + 1) * 4)
-        wo = kg * kg_size
+        wo = kg * kg_size + image * wsn
         if interior:
             for cb in range(Cb):
                 for kh in range(KH):
@@ -2028,70 +2148,70 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
             if kb < Kb:
                 if 0 < count:
                     e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * 4
+                    at = n0 * ys0 + kb * ys1 + q0 * yq
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 1 < count:
                     e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * 4
+                    at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 2 < count:
                     e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * 4
+                    at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 3 < count:
                     e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * 4
+                    at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 4 < count:
                     e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * 4
+                    at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 5 < count:
                     e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * 4
+                    at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 6 < count:
                     e = e6
-                    at = n6 * ys0 + kb * ys1 + q6 * 4
+                    at = n6 * ys0 + kb * ys1 + q6 * yq
                     if has_res:
                         r_at = rb + n6 * rs0 + kb * rs1 + q6 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 7 < count:
                     e = e7
-                    at = n7 * ys0 + kb * ys1 + q7 * 4
+                    at = n7 * ys0 + kb * ys1 + q7 * yq
                     if has_res:
                         r_at = rb + n7 * rs0 + kb * rs1 + q7 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 8 < count:
                     e = e8
-                    at = n8 * ys0 + kb * ys1 + q8 * 4
+                    at = n8 * ys0 + kb * ys1 + q8 * yq
                     if has_res:
                         r_at = rb + n8 * rs0 + kb * rs1 + q8 * 4
                         e = add4(e, load4(res, r_at))
                     store4(y, yb + at, activate4(e, act))
                 if 9 < count:
                     e = e9
-                    at = n9 * ys0 + kb * ys1 + q9 * 4
+                    at = n9 * ys0 + kb * ys1 + q9 * yq
                     if has_res:
                         r_at = rb + n9 * rs0 + kb * rs1 + q9 * 4
                         e = add4(e, load4(res, r_at))
@@ -2101,8 +2221,10 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
 @njit(parallel=True, cache=True)
 def conv_c4_narrow(x, w, bias, y, res, g):
     """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
-    blocks = (g[0] * g[12] * g[13] + 9) // 10
-    jobs = g[30] * ((blocks + g[31] - 1) // g[31])
+    plane = g[12] * g[13]
+    jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights: pixel blocks stay within an image
+        jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c4_narrow_job(x, w, bias, y, res, g, np.int64(job))
 

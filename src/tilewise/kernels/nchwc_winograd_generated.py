@@ -59,9 +59,10 @@ def input_f2_c16_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -80,24 +81,24 @@ def input_f2_c16_job(x, v, g, job):
         d2 = load_if16(x, (base + ((y0 + 2) * W + x0 + j) * 16) * ok, ok)
         ok = (y0 + 3 >= 0) & (y0 + 3 < H) & c
         d3 = load_if16(x, (base + ((y0 + 3) * W + x0 + j) * 16) * ok, ok)
-        store16(v, (0 + j) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d0), d2))
-        store16(v, (4 + j) * VS + (t * Cb + cb) * 16, add16(d1, d2))
-        store16(v, (8 + j) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d1), d2))
-        store16(v, (12 + j) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d1), d3))
+        store16(v, (0 + j) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d0), d2))
+        store16(v, (4 + j) * VS + (cb * T + t) * 16, add16(d1, d2))
+        store16(v, (8 + j) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d1), d2))
+        store16(v, (12 + j) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d1), d3))
     for a in range(4):
-        d0 = load16(v, (a * 4 + 0) * VS + (t * Cb + cb) * 16)
-        d1 = load16(v, (a * 4 + 1) * VS + (t * Cb + cb) * 16)
-        d2 = load16(v, (a * 4 + 2) * VS + (t * Cb + cb) * 16)
-        d3 = load16(v, (a * 4 + 3) * VS + (t * Cb + cb) * 16)
-        store16(v, (a * 4 + 0) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d0), d2))
-        store16(v, (a * 4 + 1) * VS + (t * Cb + cb) * 16, add16(d1, d2))
-        store16(v, (a * 4 + 2) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d1), d2))
-        store16(v, (a * 4 + 3) * VS + (t * Cb + cb) * 16, add16(mul16(kn1p0, d1), d3))
+        d0 = load16(v, (a * 4 + 0) * VS + (cb * T + t) * 16)
+        d1 = load16(v, (a * 4 + 1) * VS + (cb * T + t) * 16)
+        d2 = load16(v, (a * 4 + 2) * VS + (cb * T + t) * 16)
+        d3 = load16(v, (a * 4 + 3) * VS + (cb * T + t) * 16)
+        store16(v, (a * 4 + 0) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d0), d2))
+        store16(v, (a * 4 + 1) * VS + (cb * T + t) * 16, add16(d1, d2))
+        store16(v, (a * 4 + 2) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d1), d2))
+        store16(v, (a * 4 + 3) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d1), d3))
 
 
 @njit(parallel=True, cache=True)
 def input_f2_c16(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f2_c16_job(x, v, g, np.int64(job))
@@ -113,11 +114,12 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -126,17 +128,17 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
     out_base = (n * Kb + kb) * OH * OW * 16
     shift = load16(bias, kb * 16)
     for b in range(4):
-        s0 = load16(mm, (0 + b) * MS + (t * Kb + kb) * 16)
-        s1 = load16(mm, (4 + b) * MS + (t * Kb + kb) * 16)
-        s2 = load16(mm, (8 + b) * MS + (t * Kb + kb) * 16)
-        s3 = load16(mm, (12 + b) * MS + (t * Kb + kb) * 16)
-        store16(mm, (0 + b) * MS + (t * Kb + kb) * 16, add16(add16(s0, s1), s2))
-        store16(mm, (4 + b) * MS + (t * Kb + kb) * 16, add16(sub16(s1, s2), s3))
+        s0 = load16(mm, (0 + b) * MS + (kb * T + t) * 16)
+        s1 = load16(mm, (4 + b) * MS + (kb * T + t) * 16)
+        s2 = load16(mm, (8 + b) * MS + (kb * T + t) * 16)
+        s3 = load16(mm, (12 + b) * MS + (kb * T + t) * 16)
+        store16(mm, (0 + b) * MS + (kb * T + t) * 16, add16(add16(s0, s1), s2))
+        store16(mm, (4 + b) * MS + (kb * T + t) * 16, add16(sub16(s1, s2), s3))
     for i in range(2):
-        s0 = load16(mm, (i * 4 + 0) * MS + (t * Kb + kb) * 16)
-        s1 = load16(mm, (i * 4 + 1) * MS + (t * Kb + kb) * 16)
-        s2 = load16(mm, (i * 4 + 2) * MS + (t * Kb + kb) * 16)
-        s3 = load16(mm, (i * 4 + 3) * MS + (t * Kb + kb) * 16)
+        s0 = load16(mm, (i * 4 + 0) * MS + (kb * T + t) * 16)
+        s1 = load16(mm, (i * 4 + 1) * MS + (kb * T + t) * 16)
+        s2 = load16(mm, (i * 4 + 2) * MS + (kb * T + t) * 16)
+        s3 = load16(mm, (i * 4 + 3) * MS + (kb * T + t) * 16)
         oy = ty * 2 + i
         ox = tx * 2 + 0
         if (oy < OH) & (ox < OW):
@@ -156,7 +158,7 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f2_c16(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f2_c16_job(mm, y, bias, res, g, np.int64(job))
@@ -174,9 +176,10 @@ def input_f4_c16_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -203,66 +206,66 @@ def input_f4_c16_job(x, v, g, job):
         d4 = load_if16(x, (base + ((y0 + 4) * W + x0 + j) * 16) * ok, ok)
         ok = (y0 + 5 >= 0) & (y0 + 5 < H) & c
         d5 = load_if16(x, (base + ((y0 + 5) * W + x0 + j) * 16) * ok, ok)
-        store16(v, (0 + j) * VS + (t * Cb + cb) * 16, add16(fma16(kn5p0, d2, mul16(k4p0, d0)), d4))
+        store16(v, (0 + j) * VS + (cb * T + t) * 16, add16(fma16(kn5p0, d2, mul16(k4p0, d0)), d4))
         store16(
             v,
-            (6 + j) * VS + (t * Cb + cb) * 16,
+            (6 + j) * VS + (cb * T + t) * 16,
             add16(add16(fma16(kn4p0, d2, mul16(kn4p0, d1)), d3), d4),
         )
         store16(
             v,
-            (12 + j) * VS + (t * Cb + cb) * 16,
+            (12 + j) * VS + (cb * T + t) * 16,
             add16(sub16(fma16(kn4p0, d2, mul16(k4p0, d1)), d3), d4),
         )
         store16(
             v,
-            (18 + j) * VS + (t * Cb + cb) * 16,
+            (18 + j) * VS + (cb * T + t) * 16,
             add16(fma16(k2p0, d3, sub16(mul16(kn2p0, d1), d2)), d4),
         )
         store16(
             v,
-            (24 + j) * VS + (t * Cb + cb) * 16,
+            (24 + j) * VS + (cb * T + t) * 16,
             add16(fma16(kn2p0, d3, sub16(mul16(k2p0, d1), d2)), d4),
         )
-        store16(v, (30 + j) * VS + (t * Cb + cb) * 16, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5))
+        store16(v, (30 + j) * VS + (cb * T + t) * 16, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5))
     for a in range(6):
-        d0 = load16(v, (a * 6 + 0) * VS + (t * Cb + cb) * 16)
-        d1 = load16(v, (a * 6 + 1) * VS + (t * Cb + cb) * 16)
-        d2 = load16(v, (a * 6 + 2) * VS + (t * Cb + cb) * 16)
-        d3 = load16(v, (a * 6 + 3) * VS + (t * Cb + cb) * 16)
-        d4 = load16(v, (a * 6 + 4) * VS + (t * Cb + cb) * 16)
-        d5 = load16(v, (a * 6 + 5) * VS + (t * Cb + cb) * 16)
+        d0 = load16(v, (a * 6 + 0) * VS + (cb * T + t) * 16)
+        d1 = load16(v, (a * 6 + 1) * VS + (cb * T + t) * 16)
+        d2 = load16(v, (a * 6 + 2) * VS + (cb * T + t) * 16)
+        d3 = load16(v, (a * 6 + 3) * VS + (cb * T + t) * 16)
+        d4 = load16(v, (a * 6 + 4) * VS + (cb * T + t) * 16)
+        d5 = load16(v, (a * 6 + 5) * VS + (cb * T + t) * 16)
         store16(
-            v, (a * 6 + 0) * VS + (t * Cb + cb) * 16, add16(fma16(kn5p0, d2, mul16(k4p0, d0)), d4)
+            v, (a * 6 + 0) * VS + (cb * T + t) * 16, add16(fma16(kn5p0, d2, mul16(k4p0, d0)), d4)
         )
         store16(
             v,
-            (a * 6 + 1) * VS + (t * Cb + cb) * 16,
+            (a * 6 + 1) * VS + (cb * T + t) * 16,
             add16(add16(fma16(kn4p0, d2, mul16(kn4p0, d1)), d3), d4),
         )
         store16(
             v,
-            (a * 6 + 2) * VS + (t * Cb + cb) * 16,
+            (a * 6 + 2) * VS + (cb * T + t) * 16,
             add16(sub16(fma16(kn4p0, d2, mul16(k4p0, d1)), d3), d4),
         )
         store16(
             v,
-            (a * 6 + 3) * VS + (t * Cb + cb) * 16,
+            (a * 6 + 3) * VS + (cb * T + t) * 16,
             add16(fma16(k2p0, d3, sub16(mul16(kn2p0, d1), d2)), d4),
         )
         store16(
             v,
-            (a * 6 + 4) * VS + (t * Cb + cb) * 16,
+            (a * 6 + 4) * VS + (cb * T + t) * 16,
             add16(fma16(kn2p0, d3, sub16(mul16(k2p0, d1), d2)), d4),
         )
         store16(
-            v, (a * 6 + 5) * VS + (t * Cb + cb) * 16, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5)
+            v, (a * 6 + 5) * VS + (cb * T + t) * 16, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5)
         )
 
 
 @njit(parallel=True, cache=True)
 def input_f4_c16(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f4_c16_job(x, v, g, np.int64(job))
@@ -278,11 +281,12 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -296,33 +300,33 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
     k4p0 = splat16(np.float32(4.0))
     k8p0 = splat16(np.float32(8.0))
     for b in range(6):
-        s0 = load16(mm, (0 + b) * MS + (t * Kb + kb) * 16)
-        s1 = load16(mm, (6 + b) * MS + (t * Kb + kb) * 16)
-        s2 = load16(mm, (12 + b) * MS + (t * Kb + kb) * 16)
-        s3 = load16(mm, (18 + b) * MS + (t * Kb + kb) * 16)
-        s4 = load16(mm, (24 + b) * MS + (t * Kb + kb) * 16)
-        s5 = load16(mm, (30 + b) * MS + (t * Kb + kb) * 16)
+        s0 = load16(mm, (0 + b) * MS + (kb * T + t) * 16)
+        s1 = load16(mm, (6 + b) * MS + (kb * T + t) * 16)
+        s2 = load16(mm, (12 + b) * MS + (kb * T + t) * 16)
+        s3 = load16(mm, (18 + b) * MS + (kb * T + t) * 16)
+        s4 = load16(mm, (24 + b) * MS + (kb * T + t) * 16)
+        s5 = load16(mm, (30 + b) * MS + (kb * T + t) * 16)
         store16(
-            mm, (0 + b) * MS + (t * Kb + kb) * 16, add16(add16(add16(add16(s0, s1), s2), s3), s4)
+            mm, (0 + b) * MS + (kb * T + t) * 16, add16(add16(add16(add16(s0, s1), s2), s3), s4)
         )
         store16(
-            mm, (6 + b) * MS + (t * Kb + kb) * 16, fma16(kn2p0, s4, fma16(k2p0, s3, sub16(s1, s2)))
+            mm, (6 + b) * MS + (kb * T + t) * 16, fma16(kn2p0, s4, fma16(k2p0, s3, sub16(s1, s2)))
         )
         store16(
-            mm, (12 + b) * MS + (t * Kb + kb) * 16, fma16(k4p0, s4, fma16(k4p0, s3, add16(s1, s2)))
+            mm, (12 + b) * MS + (kb * T + t) * 16, fma16(k4p0, s4, fma16(k4p0, s3, add16(s1, s2)))
         )
         store16(
             mm,
-            (18 + b) * MS + (t * Kb + kb) * 16,
+            (18 + b) * MS + (kb * T + t) * 16,
             add16(fma16(kn8p0, s4, fma16(k8p0, s3, sub16(s1, s2))), s5),
         )
     for i in range(4):
-        s0 = load16(mm, (i * 6 + 0) * MS + (t * Kb + kb) * 16)
-        s1 = load16(mm, (i * 6 + 1) * MS + (t * Kb + kb) * 16)
-        s2 = load16(mm, (i * 6 + 2) * MS + (t * Kb + kb) * 16)
-        s3 = load16(mm, (i * 6 + 3) * MS + (t * Kb + kb) * 16)
-        s4 = load16(mm, (i * 6 + 4) * MS + (t * Kb + kb) * 16)
-        s5 = load16(mm, (i * 6 + 5) * MS + (t * Kb + kb) * 16)
+        s0 = load16(mm, (i * 6 + 0) * MS + (kb * T + t) * 16)
+        s1 = load16(mm, (i * 6 + 1) * MS + (kb * T + t) * 16)
+        s2 = load16(mm, (i * 6 + 2) * MS + (kb * T + t) * 16)
+        s3 = load16(mm, (i * 6 + 3) * MS + (kb * T + t) * 16)
+        s4 = load16(mm, (i * 6 + 4) * MS + (kb * T + t) * 16)
+        s5 = load16(mm, (i * 6 + 5) * MS + (kb * T + t) * 16)
         oy = ty * 4 + i
         ox = tx * 4 + 0
         if (oy < OH) & (ox < OW):
@@ -356,7 +360,7 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f4_c16(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f4_c16_job(mm, y, bias, res, g, np.int64(job))
@@ -405,9 +409,10 @@ def input_f2_c8_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -426,24 +431,24 @@ def input_f2_c8_job(x, v, g, job):
         d2 = load_if8(x, (base + ((y0 + 2) * W + x0 + j) * 8) * ok, ok)
         ok = (y0 + 3 >= 0) & (y0 + 3 < H) & c
         d3 = load_if8(x, (base + ((y0 + 3) * W + x0 + j) * 8) * ok, ok)
-        store8(v, (0 + j) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d0), d2))
-        store8(v, (4 + j) * VS + (t * Cb + cb) * 8, add8(d1, d2))
-        store8(v, (8 + j) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d1), d2))
-        store8(v, (12 + j) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d1), d3))
+        store8(v, (0 + j) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d0), d2))
+        store8(v, (4 + j) * VS + (cb * T + t) * 8, add8(d1, d2))
+        store8(v, (8 + j) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d1), d2))
+        store8(v, (12 + j) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d1), d3))
     for a in range(4):
-        d0 = load8(v, (a * 4 + 0) * VS + (t * Cb + cb) * 8)
-        d1 = load8(v, (a * 4 + 1) * VS + (t * Cb + cb) * 8)
-        d2 = load8(v, (a * 4 + 2) * VS + (t * Cb + cb) * 8)
-        d3 = load8(v, (a * 4 + 3) * VS + (t * Cb + cb) * 8)
-        store8(v, (a * 4 + 0) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d0), d2))
-        store8(v, (a * 4 + 1) * VS + (t * Cb + cb) * 8, add8(d1, d2))
-        store8(v, (a * 4 + 2) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d1), d2))
-        store8(v, (a * 4 + 3) * VS + (t * Cb + cb) * 8, add8(mul8(kn1p0, d1), d3))
+        d0 = load8(v, (a * 4 + 0) * VS + (cb * T + t) * 8)
+        d1 = load8(v, (a * 4 + 1) * VS + (cb * T + t) * 8)
+        d2 = load8(v, (a * 4 + 2) * VS + (cb * T + t) * 8)
+        d3 = load8(v, (a * 4 + 3) * VS + (cb * T + t) * 8)
+        store8(v, (a * 4 + 0) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d0), d2))
+        store8(v, (a * 4 + 1) * VS + (cb * T + t) * 8, add8(d1, d2))
+        store8(v, (a * 4 + 2) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d1), d2))
+        store8(v, (a * 4 + 3) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d1), d3))
 
 
 @njit(parallel=True, cache=True)
 def input_f2_c8(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f2_c8_job(x, v, g, np.int64(job))
@@ -459,11 +464,12 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -472,17 +478,17 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
     out_base = (n * Kb + kb) * OH * OW * 8
     shift = load8(bias, kb * 8)
     for b in range(4):
-        s0 = load8(mm, (0 + b) * MS + (t * Kb + kb) * 8)
-        s1 = load8(mm, (4 + b) * MS + (t * Kb + kb) * 8)
-        s2 = load8(mm, (8 + b) * MS + (t * Kb + kb) * 8)
-        s3 = load8(mm, (12 + b) * MS + (t * Kb + kb) * 8)
-        store8(mm, (0 + b) * MS + (t * Kb + kb) * 8, add8(add8(s0, s1), s2))
-        store8(mm, (4 + b) * MS + (t * Kb + kb) * 8, add8(sub8(s1, s2), s3))
+        s0 = load8(mm, (0 + b) * MS + (kb * T + t) * 8)
+        s1 = load8(mm, (4 + b) * MS + (kb * T + t) * 8)
+        s2 = load8(mm, (8 + b) * MS + (kb * T + t) * 8)
+        s3 = load8(mm, (12 + b) * MS + (kb * T + t) * 8)
+        store8(mm, (0 + b) * MS + (kb * T + t) * 8, add8(add8(s0, s1), s2))
+        store8(mm, (4 + b) * MS + (kb * T + t) * 8, add8(sub8(s1, s2), s3))
     for i in range(2):
-        s0 = load8(mm, (i * 4 + 0) * MS + (t * Kb + kb) * 8)
-        s1 = load8(mm, (i * 4 + 1) * MS + (t * Kb + kb) * 8)
-        s2 = load8(mm, (i * 4 + 2) * MS + (t * Kb + kb) * 8)
-        s3 = load8(mm, (i * 4 + 3) * MS + (t * Kb + kb) * 8)
+        s0 = load8(mm, (i * 4 + 0) * MS + (kb * T + t) * 8)
+        s1 = load8(mm, (i * 4 + 1) * MS + (kb * T + t) * 8)
+        s2 = load8(mm, (i * 4 + 2) * MS + (kb * T + t) * 8)
+        s3 = load8(mm, (i * 4 + 3) * MS + (kb * T + t) * 8)
         oy = ty * 2 + i
         ox = tx * 2 + 0
         if (oy < OH) & (ox < OW):
@@ -502,7 +508,7 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f2_c8(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f2_c8_job(mm, y, bias, res, g, np.int64(job))
@@ -520,9 +526,10 @@ def input_f4_c8_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -549,62 +556,54 @@ def input_f4_c8_job(x, v, g, job):
         d4 = load_if8(x, (base + ((y0 + 4) * W + x0 + j) * 8) * ok, ok)
         ok = (y0 + 5 >= 0) & (y0 + 5 < H) & c
         d5 = load_if8(x, (base + ((y0 + 5) * W + x0 + j) * 8) * ok, ok)
-        store8(v, (0 + j) * VS + (t * Cb + cb) * 8, add8(fma8(kn5p0, d2, mul8(k4p0, d0)), d4))
+        store8(v, (0 + j) * VS + (cb * T + t) * 8, add8(fma8(kn5p0, d2, mul8(k4p0, d0)), d4))
         store8(
-            v,
-            (6 + j) * VS + (t * Cb + cb) * 8,
-            add8(add8(fma8(kn4p0, d2, mul8(kn4p0, d1)), d3), d4),
+            v, (6 + j) * VS + (cb * T + t) * 8, add8(add8(fma8(kn4p0, d2, mul8(kn4p0, d1)), d3), d4)
         )
         store8(
-            v,
-            (12 + j) * VS + (t * Cb + cb) * 8,
-            add8(sub8(fma8(kn4p0, d2, mul8(k4p0, d1)), d3), d4),
+            v, (12 + j) * VS + (cb * T + t) * 8, add8(sub8(fma8(kn4p0, d2, mul8(k4p0, d1)), d3), d4)
         )
         store8(
-            v,
-            (18 + j) * VS + (t * Cb + cb) * 8,
-            add8(fma8(k2p0, d3, sub8(mul8(kn2p0, d1), d2)), d4),
+            v, (18 + j) * VS + (cb * T + t) * 8, add8(fma8(k2p0, d3, sub8(mul8(kn2p0, d1), d2)), d4)
         )
         store8(
-            v,
-            (24 + j) * VS + (t * Cb + cb) * 8,
-            add8(fma8(kn2p0, d3, sub8(mul8(k2p0, d1), d2)), d4),
+            v, (24 + j) * VS + (cb * T + t) * 8, add8(fma8(kn2p0, d3, sub8(mul8(k2p0, d1), d2)), d4)
         )
-        store8(v, (30 + j) * VS + (t * Cb + cb) * 8, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
+        store8(v, (30 + j) * VS + (cb * T + t) * 8, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
     for a in range(6):
-        d0 = load8(v, (a * 6 + 0) * VS + (t * Cb + cb) * 8)
-        d1 = load8(v, (a * 6 + 1) * VS + (t * Cb + cb) * 8)
-        d2 = load8(v, (a * 6 + 2) * VS + (t * Cb + cb) * 8)
-        d3 = load8(v, (a * 6 + 3) * VS + (t * Cb + cb) * 8)
-        d4 = load8(v, (a * 6 + 4) * VS + (t * Cb + cb) * 8)
-        d5 = load8(v, (a * 6 + 5) * VS + (t * Cb + cb) * 8)
-        store8(v, (a * 6 + 0) * VS + (t * Cb + cb) * 8, add8(fma8(kn5p0, d2, mul8(k4p0, d0)), d4))
+        d0 = load8(v, (a * 6 + 0) * VS + (cb * T + t) * 8)
+        d1 = load8(v, (a * 6 + 1) * VS + (cb * T + t) * 8)
+        d2 = load8(v, (a * 6 + 2) * VS + (cb * T + t) * 8)
+        d3 = load8(v, (a * 6 + 3) * VS + (cb * T + t) * 8)
+        d4 = load8(v, (a * 6 + 4) * VS + (cb * T + t) * 8)
+        d5 = load8(v, (a * 6 + 5) * VS + (cb * T + t) * 8)
+        store8(v, (a * 6 + 0) * VS + (cb * T + t) * 8, add8(fma8(kn5p0, d2, mul8(k4p0, d0)), d4))
         store8(
             v,
-            (a * 6 + 1) * VS + (t * Cb + cb) * 8,
+            (a * 6 + 1) * VS + (cb * T + t) * 8,
             add8(add8(fma8(kn4p0, d2, mul8(kn4p0, d1)), d3), d4),
         )
         store8(
             v,
-            (a * 6 + 2) * VS + (t * Cb + cb) * 8,
+            (a * 6 + 2) * VS + (cb * T + t) * 8,
             add8(sub8(fma8(kn4p0, d2, mul8(k4p0, d1)), d3), d4),
         )
         store8(
             v,
-            (a * 6 + 3) * VS + (t * Cb + cb) * 8,
+            (a * 6 + 3) * VS + (cb * T + t) * 8,
             add8(fma8(k2p0, d3, sub8(mul8(kn2p0, d1), d2)), d4),
         )
         store8(
             v,
-            (a * 6 + 4) * VS + (t * Cb + cb) * 8,
+            (a * 6 + 4) * VS + (cb * T + t) * 8,
             add8(fma8(kn2p0, d3, sub8(mul8(k2p0, d1), d2)), d4),
         )
-        store8(v, (a * 6 + 5) * VS + (t * Cb + cb) * 8, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
+        store8(v, (a * 6 + 5) * VS + (cb * T + t) * 8, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
 
 
 @njit(parallel=True, cache=True)
 def input_f4_c8(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f4_c8_job(x, v, g, np.int64(job))
@@ -620,11 +619,12 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -638,27 +638,27 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
     k4p0 = splat8(np.float32(4.0))
     k8p0 = splat8(np.float32(8.0))
     for b in range(6):
-        s0 = load8(mm, (0 + b) * MS + (t * Kb + kb) * 8)
-        s1 = load8(mm, (6 + b) * MS + (t * Kb + kb) * 8)
-        s2 = load8(mm, (12 + b) * MS + (t * Kb + kb) * 8)
-        s3 = load8(mm, (18 + b) * MS + (t * Kb + kb) * 8)
-        s4 = load8(mm, (24 + b) * MS + (t * Kb + kb) * 8)
-        s5 = load8(mm, (30 + b) * MS + (t * Kb + kb) * 8)
-        store8(mm, (0 + b) * MS + (t * Kb + kb) * 8, add8(add8(add8(add8(s0, s1), s2), s3), s4))
-        store8(mm, (6 + b) * MS + (t * Kb + kb) * 8, fma8(kn2p0, s4, fma8(k2p0, s3, sub8(s1, s2))))
-        store8(mm, (12 + b) * MS + (t * Kb + kb) * 8, fma8(k4p0, s4, fma8(k4p0, s3, add8(s1, s2))))
+        s0 = load8(mm, (0 + b) * MS + (kb * T + t) * 8)
+        s1 = load8(mm, (6 + b) * MS + (kb * T + t) * 8)
+        s2 = load8(mm, (12 + b) * MS + (kb * T + t) * 8)
+        s3 = load8(mm, (18 + b) * MS + (kb * T + t) * 8)
+        s4 = load8(mm, (24 + b) * MS + (kb * T + t) * 8)
+        s5 = load8(mm, (30 + b) * MS + (kb * T + t) * 8)
+        store8(mm, (0 + b) * MS + (kb * T + t) * 8, add8(add8(add8(add8(s0, s1), s2), s3), s4))
+        store8(mm, (6 + b) * MS + (kb * T + t) * 8, fma8(kn2p0, s4, fma8(k2p0, s3, sub8(s1, s2))))
+        store8(mm, (12 + b) * MS + (kb * T + t) * 8, fma8(k4p0, s4, fma8(k4p0, s3, add8(s1, s2))))
         store8(
             mm,
-            (18 + b) * MS + (t * Kb + kb) * 8,
+            (18 + b) * MS + (kb * T + t) * 8,
             add8(fma8(kn8p0, s4, fma8(k8p0, s3, sub8(s1, s2))), s5),
         )
     for i in range(4):
-        s0 = load8(mm, (i * 6 + 0) * MS + (t * Kb + kb) * 8)
-        s1 = load8(mm, (i * 6 + 1) * MS + (t * Kb + kb) * 8)
-        s2 = load8(mm, (i * 6 + 2) * MS + (t * Kb + kb) * 8)
-        s3 = load8(mm, (i * 6 + 3) * MS + (t * Kb + kb) * 8)
-        s4 = load8(mm, (i * 6 + 4) * MS + (t * Kb + kb) * 8)
-        s5 = load8(mm, (i * 6 + 5) * MS + (t * Kb + kb) * 8)
+        s0 = load8(mm, (i * 6 + 0) * MS + (kb * T + t) * 8)
+        s1 = load8(mm, (i * 6 + 1) * MS + (kb * T + t) * 8)
+        s2 = load8(mm, (i * 6 + 2) * MS + (kb * T + t) * 8)
+        s3 = load8(mm, (i * 6 + 3) * MS + (kb * T + t) * 8)
+        s4 = load8(mm, (i * 6 + 4) * MS + (kb * T + t) * 8)
+        s5 = load8(mm, (i * 6 + 5) * MS + (kb * T + t) * 8)
         oy = ty * 4 + i
         ox = tx * 4 + 0
         if (oy < OH) & (ox < OW):
@@ -692,7 +692,7 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f4_c8(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f4_c8_job(mm, y, bias, res, g, np.int64(job))
@@ -741,9 +741,10 @@ def input_f2_c4_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -762,24 +763,24 @@ def input_f2_c4_job(x, v, g, job):
         d2 = load_if4(x, (base + ((y0 + 2) * W + x0 + j) * 4) * ok, ok)
         ok = (y0 + 3 >= 0) & (y0 + 3 < H) & c
         d3 = load_if4(x, (base + ((y0 + 3) * W + x0 + j) * 4) * ok, ok)
-        store4(v, (0 + j) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d0), d2))
-        store4(v, (4 + j) * VS + (t * Cb + cb) * 4, add4(d1, d2))
-        store4(v, (8 + j) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d1), d2))
-        store4(v, (12 + j) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d1), d3))
+        store4(v, (0 + j) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d0), d2))
+        store4(v, (4 + j) * VS + (cb * T + t) * 4, add4(d1, d2))
+        store4(v, (8 + j) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d1), d2))
+        store4(v, (12 + j) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d1), d3))
     for a in range(4):
-        d0 = load4(v, (a * 4 + 0) * VS + (t * Cb + cb) * 4)
-        d1 = load4(v, (a * 4 + 1) * VS + (t * Cb + cb) * 4)
-        d2 = load4(v, (a * 4 + 2) * VS + (t * Cb + cb) * 4)
-        d3 = load4(v, (a * 4 + 3) * VS + (t * Cb + cb) * 4)
-        store4(v, (a * 4 + 0) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d0), d2))
-        store4(v, (a * 4 + 1) * VS + (t * Cb + cb) * 4, add4(d1, d2))
-        store4(v, (a * 4 + 2) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d1), d2))
-        store4(v, (a * 4 + 3) * VS + (t * Cb + cb) * 4, add4(mul4(kn1p0, d1), d3))
+        d0 = load4(v, (a * 4 + 0) * VS + (cb * T + t) * 4)
+        d1 = load4(v, (a * 4 + 1) * VS + (cb * T + t) * 4)
+        d2 = load4(v, (a * 4 + 2) * VS + (cb * T + t) * 4)
+        d3 = load4(v, (a * 4 + 3) * VS + (cb * T + t) * 4)
+        store4(v, (a * 4 + 0) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d0), d2))
+        store4(v, (a * 4 + 1) * VS + (cb * T + t) * 4, add4(d1, d2))
+        store4(v, (a * 4 + 2) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d1), d2))
+        store4(v, (a * 4 + 3) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d1), d3))
 
 
 @njit(parallel=True, cache=True)
 def input_f2_c4(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f2_c4_job(x, v, g, np.int64(job))
@@ -795,11 +796,12 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -808,17 +810,17 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
     out_base = (n * Kb + kb) * OH * OW * 4
     shift = load4(bias, kb * 4)
     for b in range(4):
-        s0 = load4(mm, (0 + b) * MS + (t * Kb + kb) * 4)
-        s1 = load4(mm, (4 + b) * MS + (t * Kb + kb) * 4)
-        s2 = load4(mm, (8 + b) * MS + (t * Kb + kb) * 4)
-        s3 = load4(mm, (12 + b) * MS + (t * Kb + kb) * 4)
-        store4(mm, (0 + b) * MS + (t * Kb + kb) * 4, add4(add4(s0, s1), s2))
-        store4(mm, (4 + b) * MS + (t * Kb + kb) * 4, add4(sub4(s1, s2), s3))
+        s0 = load4(mm, (0 + b) * MS + (kb * T + t) * 4)
+        s1 = load4(mm, (4 + b) * MS + (kb * T + t) * 4)
+        s2 = load4(mm, (8 + b) * MS + (kb * T + t) * 4)
+        s3 = load4(mm, (12 + b) * MS + (kb * T + t) * 4)
+        store4(mm, (0 + b) * MS + (kb * T + t) * 4, add4(add4(s0, s1), s2))
+        store4(mm, (4 + b) * MS + (kb * T + t) * 4, add4(sub4(s1, s2), s3))
     for i in range(2):
-        s0 = load4(mm, (i * 4 + 0) * MS + (t * Kb + kb) * 4)
-        s1 = load4(mm, (i * 4 + 1) * MS + (t * Kb + kb) * 4)
-        s2 = load4(mm, (i * 4 + 2) * MS + (t * Kb + kb) * 4)
-        s3 = load4(mm, (i * 4 + 3) * MS + (t * Kb + kb) * 4)
+        s0 = load4(mm, (i * 4 + 0) * MS + (kb * T + t) * 4)
+        s1 = load4(mm, (i * 4 + 1) * MS + (kb * T + t) * 4)
+        s2 = load4(mm, (i * 4 + 2) * MS + (kb * T + t) * 4)
+        s3 = load4(mm, (i * 4 + 3) * MS + (kb * T + t) * 4)
         oy = ty * 2 + i
         ox = tx * 2 + 0
         if (oy < OH) & (ox < OW):
@@ -838,7 +840,7 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f2_c4(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f2_c4_job(mm, y, bias, res, g, np.int64(job))
@@ -856,9 +858,10 @@ def input_f4_c4_job(x, v, g, job):
     ph = g[5]
     pw = g[6]
     n0 = g[7]
+    T = g[8]
     VS = g[9]
-    t = job // Cb
-    cb = job - t * Cb
+    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -885,62 +888,54 @@ def input_f4_c4_job(x, v, g, job):
         d4 = load_if4(x, (base + ((y0 + 4) * W + x0 + j) * 4) * ok, ok)
         ok = (y0 + 5 >= 0) & (y0 + 5 < H) & c
         d5 = load_if4(x, (base + ((y0 + 5) * W + x0 + j) * 4) * ok, ok)
-        store4(v, (0 + j) * VS + (t * Cb + cb) * 4, add4(fma4(kn5p0, d2, mul4(k4p0, d0)), d4))
+        store4(v, (0 + j) * VS + (cb * T + t) * 4, add4(fma4(kn5p0, d2, mul4(k4p0, d0)), d4))
         store4(
-            v,
-            (6 + j) * VS + (t * Cb + cb) * 4,
-            add4(add4(fma4(kn4p0, d2, mul4(kn4p0, d1)), d3), d4),
+            v, (6 + j) * VS + (cb * T + t) * 4, add4(add4(fma4(kn4p0, d2, mul4(kn4p0, d1)), d3), d4)
         )
         store4(
-            v,
-            (12 + j) * VS + (t * Cb + cb) * 4,
-            add4(sub4(fma4(kn4p0, d2, mul4(k4p0, d1)), d3), d4),
+            v, (12 + j) * VS + (cb * T + t) * 4, add4(sub4(fma4(kn4p0, d2, mul4(k4p0, d1)), d3), d4)
         )
         store4(
-            v,
-            (18 + j) * VS + (t * Cb + cb) * 4,
-            add4(fma4(k2p0, d3, sub4(mul4(kn2p0, d1), d2)), d4),
+            v, (18 + j) * VS + (cb * T + t) * 4, add4(fma4(k2p0, d3, sub4(mul4(kn2p0, d1), d2)), d4)
         )
         store4(
-            v,
-            (24 + j) * VS + (t * Cb + cb) * 4,
-            add4(fma4(kn2p0, d3, sub4(mul4(k2p0, d1), d2)), d4),
+            v, (24 + j) * VS + (cb * T + t) * 4, add4(fma4(kn2p0, d3, sub4(mul4(k2p0, d1), d2)), d4)
         )
-        store4(v, (30 + j) * VS + (t * Cb + cb) * 4, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
+        store4(v, (30 + j) * VS + (cb * T + t) * 4, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
     for a in range(6):
-        d0 = load4(v, (a * 6 + 0) * VS + (t * Cb + cb) * 4)
-        d1 = load4(v, (a * 6 + 1) * VS + (t * Cb + cb) * 4)
-        d2 = load4(v, (a * 6 + 2) * VS + (t * Cb + cb) * 4)
-        d3 = load4(v, (a * 6 + 3) * VS + (t * Cb + cb) * 4)
-        d4 = load4(v, (a * 6 + 4) * VS + (t * Cb + cb) * 4)
-        d5 = load4(v, (a * 6 + 5) * VS + (t * Cb + cb) * 4)
-        store4(v, (a * 6 + 0) * VS + (t * Cb + cb) * 4, add4(fma4(kn5p0, d2, mul4(k4p0, d0)), d4))
+        d0 = load4(v, (a * 6 + 0) * VS + (cb * T + t) * 4)
+        d1 = load4(v, (a * 6 + 1) * VS + (cb * T + t) * 4)
+        d2 = load4(v, (a * 6 + 2) * VS + (cb * T + t) * 4)
+        d3 = load4(v, (a * 6 + 3) * VS + (cb * T + t) * 4)
+        d4 = load4(v, (a * 6 + 4) * VS + (cb * T + t) * 4)
+        d5 = load4(v, (a * 6 + 5) * VS + (cb * T + t) * 4)
+        store4(v, (a * 6 + 0) * VS + (cb * T + t) * 4, add4(fma4(kn5p0, d2, mul4(k4p0, d0)), d4))
         store4(
             v,
-            (a * 6 + 1) * VS + (t * Cb + cb) * 4,
+            (a * 6 + 1) * VS + (cb * T + t) * 4,
             add4(add4(fma4(kn4p0, d2, mul4(kn4p0, d1)), d3), d4),
         )
         store4(
             v,
-            (a * 6 + 2) * VS + (t * Cb + cb) * 4,
+            (a * 6 + 2) * VS + (cb * T + t) * 4,
             add4(sub4(fma4(kn4p0, d2, mul4(k4p0, d1)), d3), d4),
         )
         store4(
             v,
-            (a * 6 + 3) * VS + (t * Cb + cb) * 4,
+            (a * 6 + 3) * VS + (cb * T + t) * 4,
             add4(fma4(k2p0, d3, sub4(mul4(kn2p0, d1), d2)), d4),
         )
         store4(
             v,
-            (a * 6 + 4) * VS + (t * Cb + cb) * 4,
+            (a * 6 + 4) * VS + (cb * T + t) * 4,
             add4(fma4(kn2p0, d3, sub4(mul4(k2p0, d1), d2)), d4),
         )
-        store4(v, (a * 6 + 5) * VS + (t * Cb + cb) * 4, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
+        store4(v, (a * 6 + 5) * VS + (cb * T + t) * 4, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
 
 
 @njit(parallel=True, cache=True)
 def input_f4_c4(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of T * Cb * c, VS apart; g:
+    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
     INPUT_GEOMETRY."""
     for job in prange(g[8] * g[0]):
         input_f4_c4_job(x, v, g, np.int64(job))
@@ -956,11 +951,12 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
     tiles_h = g[3]
     tiles_w = g[4]
     n0 = g[5]
+    T = g[6]
     has_res = g[7]
     act = g[8]
     MS = g[9]
-    t = job // Kb
-    kb = job - t * Kb
+    kb = job // T
+    t = job - kb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
     rest = t - (t // per_image) * per_image
@@ -974,27 +970,27 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
     k4p0 = splat4(np.float32(4.0))
     k8p0 = splat4(np.float32(8.0))
     for b in range(6):
-        s0 = load4(mm, (0 + b) * MS + (t * Kb + kb) * 4)
-        s1 = load4(mm, (6 + b) * MS + (t * Kb + kb) * 4)
-        s2 = load4(mm, (12 + b) * MS + (t * Kb + kb) * 4)
-        s3 = load4(mm, (18 + b) * MS + (t * Kb + kb) * 4)
-        s4 = load4(mm, (24 + b) * MS + (t * Kb + kb) * 4)
-        s5 = load4(mm, (30 + b) * MS + (t * Kb + kb) * 4)
-        store4(mm, (0 + b) * MS + (t * Kb + kb) * 4, add4(add4(add4(add4(s0, s1), s2), s3), s4))
-        store4(mm, (6 + b) * MS + (t * Kb + kb) * 4, fma4(kn2p0, s4, fma4(k2p0, s3, sub4(s1, s2))))
-        store4(mm, (12 + b) * MS + (t * Kb + kb) * 4, fma4(k4p0, s4, fma4(k4p0, s3, add4(s1, s2))))
+        s0 = load4(mm, (0 + b) * MS + (kb * T + t) * 4)
+        s1 = load4(mm, (6 + b) * MS + (kb * T + t) * 4)
+        s2 = load4(mm, (12 + b) * MS + (kb * T + t) * 4)
+        s3 = load4(mm, (18 + b) * MS + (kb * T + t) * 4)
+        s4 = load4(mm, (24 + b) * MS + (kb * T + t) * 4)
+        s5 = load4(mm, (30 + b) * MS + (kb * T + t) * 4)
+        store4(mm, (0 + b) * MS + (kb * T + t) * 4, add4(add4(add4(add4(s0, s1), s2), s3), s4))
+        store4(mm, (6 + b) * MS + (kb * T + t) * 4, fma4(kn2p0, s4, fma4(k2p0, s3, sub4(s1, s2))))
+        store4(mm, (12 + b) * MS + (kb * T + t) * 4, fma4(k4p0, s4, fma4(k4p0, s3, add4(s1, s2))))
         store4(
             mm,
-            (18 + b) * MS + (t * Kb + kb) * 4,
+            (18 + b) * MS + (kb * T + t) * 4,
             add4(fma4(kn8p0, s4, fma4(k8p0, s3, sub4(s1, s2))), s5),
         )
     for i in range(4):
-        s0 = load4(mm, (i * 6 + 0) * MS + (t * Kb + kb) * 4)
-        s1 = load4(mm, (i * 6 + 1) * MS + (t * Kb + kb) * 4)
-        s2 = load4(mm, (i * 6 + 2) * MS + (t * Kb + kb) * 4)
-        s3 = load4(mm, (i * 6 + 3) * MS + (t * Kb + kb) * 4)
-        s4 = load4(mm, (i * 6 + 4) * MS + (t * Kb + kb) * 4)
-        s5 = load4(mm, (i * 6 + 5) * MS + (t * Kb + kb) * 4)
+        s0 = load4(mm, (i * 6 + 0) * MS + (kb * T + t) * 4)
+        s1 = load4(mm, (i * 6 + 1) * MS + (kb * T + t) * 4)
+        s2 = load4(mm, (i * 6 + 2) * MS + (kb * T + t) * 4)
+        s3 = load4(mm, (i * 6 + 3) * MS + (kb * T + t) * 4)
+        s4 = load4(mm, (i * 6 + 4) * MS + (kb * T + t) * 4)
+        s5 = load4(mm, (i * 6 + 5) * MS + (kb * T + t) * 4)
         oy = ty * 4 + i
         ox = tx * 4 + 0
         if (oy < OH) & (ox < OW):
@@ -1028,7 +1024,7 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
 
 @njit(parallel=True, cache=True)
 def output_f4_c4(mm, y, bias, res, g):
-    """mm: alpha^2 rows of T * Kb * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
+    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f4_c4_job(mm, y, bias, res, g, np.int64(job))
