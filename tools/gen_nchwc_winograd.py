@@ -26,7 +26,8 @@ OPS = ("load", "load_if", "store", "splat", "fma", "add", "sub", "mul", "maximum
 WIDTHS = (16, 8, 4)
 TILES = (2, 4)  # F6 took 21 s to compile per width: left out (conv/nchwc_winograd.py)
 INPUT_GEOMETRY = "Cb H W tiles_h tiles_w ph pw n0 T VS".split()
-OUTPUT_GEOMETRY = "Kb OH OW tiles_h tiles_w n0 T has_res act MS".split()
+# Kt, k0: the output array's channel blocks and the first one written (a Concat's buffer)
+OUTPUT_GEOMETRY = "Kb OH OW tiles_h tiles_w n0 T has_res act MS Kt k0".split()
 
 
 def _name(value: float) -> str:
@@ -118,7 +119,7 @@ def input_kernel(m: int, width: int) -> str:
 def output_kernel(m: int, width: int) -> str:
     a_t, _, _ = winograd_matrices(m)
     alpha = m + 2
-    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY)]
+    fields = [f"    {name} = g[{i}]" for i, name in enumerate(OUTPUT_GEOMETRY) if name != "Kb"]
     constants: set[float] = set()
     column = [
         f"        s{a} = load(mm, ({a * alpha} + b) * MS + (kb * T + t) * {width})"
@@ -157,7 +158,7 @@ def output_kernel(m: int, width: int) -> str:
         "    rest = t - (t // per_image) * per_image",
         "    ty = rest // tiles_w",
         "    tx = rest - ty * tiles_w",
-        f"    out_base = (n * Kb + kb) * OH * OW * {width}",
+        f"    out_base = (n * Kt + k0 + kb) * OH * OW * {width}",
         f"    shift = load(bias, kb * {width})",
         *_constants(constants, "    "),
         f"    for b in range({alpha}):",

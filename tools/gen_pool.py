@@ -15,7 +15,8 @@ from codegen import header, per_width, source_digest
 TARGET = "src/tilewise/kernels/pool_generated.py"
 OPS = ("load", "store", "splat", "add", "mul", "maximum_nan")
 WIDTHS = (16, 8, 4)
-GEOMETRY = "Cb H W OH OW kh kw sh sw ph pw is_max count_include_pad".split()
+# Kt, k0: the output array's channel blocks and the first one written (a Concat's buffer)
+GEOMETRY = "Cb H W OH OW kh kw sh sw ph pw is_max count_include_pad Kt k0".split()
 
 
 def kernel(width: int) -> str:
@@ -29,7 +30,7 @@ def pool_c{width}_job(x, y, g, job):
     cb = rest // OH
     oy = rest - cb * OH
     xb = (n * Cb + cb) * H * W * {width}
-    yb = ((n * Cb + cb) * OH + oy) * OW * {width}
+    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * {width}
     ys = oy * sh - ph
     y0, y1 = max(ys, 0), min(ys + kh, H)
     for ox in range(OW):
@@ -56,7 +57,7 @@ def pool_c{width}_job(x, y, g, job):
 @njit(parallel=True, cache=True)
 def pool_c{width}(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, {width}); g: GEOMETRY."""
-    jobs = y.size // ({width} * g[4])
+    jobs = x.size // (g[1] * g[2] * {width}) * g[3]  # images x Cb x OH
     for job in prange(jobs):
         pool_c{width}_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc'''
 

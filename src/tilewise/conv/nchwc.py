@@ -244,6 +244,22 @@ class BlockedConvolution(BlockedIO):
         for _, _, _, geometry in self.parts:
             geometry[GEOMETRY.index("has_res")] = 1
 
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        """Write the output as blocks first.. of an array of total_blocks (a Concat's)."""
+        if not self.output_blocked or self.post_act != NONE:
+            return False
+        names = ("has_res", "ys0", "ys1", "yb", "Kb")
+        has_res, ys0, ys1, yb, kb = (GEOMETRY.index(name) for name in names)
+        for *_, geometry in self.parts:
+            if geometry[has_res]:
+                return False
+        offset = 0
+        for *_, geometry in self.parts:
+            geometry[ys0] = total_blocks * geometry[ys1]
+            geometry[yb] = (first_block + offset) * geometry[ys1]
+            offset += geometry[kb]
+        return True
+
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
         for kernel, weight, bias, geometry in self.parts:

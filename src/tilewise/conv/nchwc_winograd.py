@@ -114,7 +114,7 @@ class BlockedWinograd(BlockedIO):
             into = (in_blocks, height, width, self.tiles_h, self.tiles_w, *attrs["pad"][:2],
                     n0, count, self.v_stride)  # fmt: skip
             back = (out_blocks, out_h, out_w, self.tiles_h, self.tiles_w, n0, count, 0,
-                    self.act, self.m_stride)  # fmt: skip
+                    self.act, self.m_stride, out_blocks, 0)  # fmt: skip
             self.chunks.append((np.array(into, np.int64), self._product_geometry(count),
                                 np.array(back, np.int64)))  # fmt: skip
         self.u_size = sum(part[1].size for part in self.products)
@@ -175,6 +175,17 @@ class BlockedWinograd(BlockedIO):
             back[OUTPUT_GEOMETRY.index("has_res")] = 1
         work = self.phase_work["output transform"]
         self.phase_work["output transform"] = (work[0], work[1] + self.out_bytes)
+
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        """Write the output as blocks first.. of an array of total_blocks (a Concat's)."""
+        if not self.output_blocked or self.post_act != NONE:
+            return False
+        if any(back[OUTPUT_GEOMETRY.index("has_res")] for _, _, back in self.chunks):
+            return False
+        for _, _, back in self.chunks:
+            back[OUTPUT_GEOMETRY.index("Kt")] = total_blocks
+            back[OUTPUT_GEOMETRY.index("k0")] = first_block
+        return True
 
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip

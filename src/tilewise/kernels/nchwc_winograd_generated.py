@@ -10,7 +10,20 @@ from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
 from tilewise.kernels.simd import VECTOR_OPS
 
 INPUT_GEOMETRY = ("Cb", "H", "W", "tiles_h", "tiles_w", "ph", "pw", "n0", "T", "VS")
-OUTPUT_GEOMETRY = ("Kb", "OH", "OW", "tiles_h", "tiles_w", "n0", "T", "has_res", "act", "MS")
+OUTPUT_GEOMETRY = (
+    "Kb",
+    "OH",
+    "OW",
+    "tiles_h",
+    "tiles_w",
+    "n0",
+    "T",
+    "has_res",
+    "act",
+    "MS",
+    "Kt",
+    "k0",
+)
 SOURCE_DIGEST = (
     "b1db1739c02bfebb"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
@@ -108,7 +121,6 @@ def input_f2_c16(x, v, g):
 def output_f2_c16_job(mm, y, bias, res, g, job):
     """M -> one 2x2 output tile of one channel block, 16 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -118,6 +130,8 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -125,7 +139,7 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 16
+    out_base = (n * Kt + k0 + kb) * OH * OW * 16
     shift = load16(bias, kb * 16)
     for b in range(4):
         s0 = load16(mm, (0 + b) * MS + (kb * T + t) * 16)
@@ -275,7 +289,6 @@ def input_f4_c16(x, v, g):
 def output_f4_c16_job(mm, y, bias, res, g, job):
     """M -> one 4x4 output tile of one channel block, 16 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -285,6 +298,8 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -292,7 +307,7 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 16
+    out_base = (n * Kt + k0 + kb) * OH * OW * 16
     shift = load16(bias, kb * 16)
     kn8p0 = splat16(np.float32(-8.0))
     kn2p0 = splat16(np.float32(-2.0))
@@ -458,7 +473,6 @@ def input_f2_c8(x, v, g):
 def output_f2_c8_job(mm, y, bias, res, g, job):
     """M -> one 2x2 output tile of one channel block, 8 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -468,6 +482,8 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -475,7 +491,7 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 8
+    out_base = (n * Kt + k0 + kb) * OH * OW * 8
     shift = load8(bias, kb * 8)
     for b in range(4):
         s0 = load8(mm, (0 + b) * MS + (kb * T + t) * 8)
@@ -613,7 +629,6 @@ def input_f4_c8(x, v, g):
 def output_f4_c8_job(mm, y, bias, res, g, job):
     """M -> one 4x4 output tile of one channel block, 8 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -623,6 +638,8 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -630,7 +647,7 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 8
+    out_base = (n * Kt + k0 + kb) * OH * OW * 8
     shift = load8(bias, kb * 8)
     kn8p0 = splat8(np.float32(-8.0))
     kn2p0 = splat8(np.float32(-2.0))
@@ -790,7 +807,6 @@ def input_f2_c4(x, v, g):
 def output_f2_c4_job(mm, y, bias, res, g, job):
     """M -> one 2x2 output tile of one channel block, 4 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -800,6 +816,8 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -807,7 +825,7 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 4
+    out_base = (n * Kt + k0 + kb) * OH * OW * 4
     shift = load4(bias, kb * 4)
     for b in range(4):
         s0 = load4(mm, (0 + b) * MS + (kb * T + t) * 4)
@@ -945,7 +963,6 @@ def input_f4_c4(x, v, g):
 def output_f4_c4_job(mm, y, bias, res, g, job):
     """M -> one 4x4 output tile of one channel block, 4 lanes; bias, the
     residual and the activation applied before the one store per pixel."""
-    Kb = g[0]
     OH = g[1]
     OW = g[2]
     tiles_h = g[3]
@@ -955,6 +972,8 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
     has_res = g[7]
     act = g[8]
     MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
     kb = job // T
     t = job - kb * T
     per_image = tiles_h * tiles_w
@@ -962,7 +981,7 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
     rest = t - (t // per_image) * per_image
     ty = rest // tiles_w
     tx = rest - ty * tiles_w
-    out_base = (n * Kb + kb) * OH * OW * 4
+    out_base = (n * Kt + k0 + kb) * OH * OW * 4
     shift = load4(bias, kb * 4)
     kn8p0 = splat4(np.float32(-8.0))
     kn2p0 = splat4(np.float32(-2.0))

@@ -20,6 +20,8 @@ GEOMETRY = (
     "pw",
     "is_max",
     "count_include_pad",
+    "Kt",
+    "k0",
 )
 SOURCE_DIGEST = "db43aa7e83dfe52e"  # sha256 of kernels/{simd.py}
 
@@ -57,12 +59,14 @@ def pool_c16_job(x, y, g, job):
     pw = g[10]
     is_max = g[11]
     count_include_pad = g[12]
+    Kt = g[13]
+    k0 = g[14]
     n = job // (Cb * OH)
     rest = job - n * Cb * OH
     cb = rest // OH
     oy = rest - cb * OH
     xb = (n * Cb + cb) * H * W * 16
-    yb = ((n * Cb + cb) * OH + oy) * OW * 16
+    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 16
     ys = oy * sh - ph
     y0, y1 = max(ys, 0), min(ys + kh, H)
     for ox in range(OW):
@@ -89,7 +93,7 @@ def pool_c16_job(x, y, g, job):
 @njit(parallel=True, cache=True)
 def pool_c16(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 16); g: GEOMETRY."""
-    jobs = y.size // (16 * g[4])
+    jobs = x.size // (g[1] * g[2] * 16) * g[3]  # images x Cb x OH
     for job in prange(jobs):
         pool_c16_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 
@@ -127,12 +131,14 @@ def pool_c8_job(x, y, g, job):
     pw = g[10]
     is_max = g[11]
     count_include_pad = g[12]
+    Kt = g[13]
+    k0 = g[14]
     n = job // (Cb * OH)
     rest = job - n * Cb * OH
     cb = rest // OH
     oy = rest - cb * OH
     xb = (n * Cb + cb) * H * W * 8
-    yb = ((n * Cb + cb) * OH + oy) * OW * 8
+    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 8
     ys = oy * sh - ph
     y0, y1 = max(ys, 0), min(ys + kh, H)
     for ox in range(OW):
@@ -159,7 +165,7 @@ def pool_c8_job(x, y, g, job):
 @njit(parallel=True, cache=True)
 def pool_c8(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 8); g: GEOMETRY."""
-    jobs = y.size // (8 * g[4])
+    jobs = x.size // (g[1] * g[2] * 8) * g[3]  # images x Cb x OH
     for job in prange(jobs):
         pool_c8_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 
@@ -197,12 +203,14 @@ def pool_c4_job(x, y, g, job):
     pw = g[10]
     is_max = g[11]
     count_include_pad = g[12]
+    Kt = g[13]
+    k0 = g[14]
     n = job // (Cb * OH)
     rest = job - n * Cb * OH
     cb = rest // OH
     oy = rest - cb * OH
     xb = (n * Cb + cb) * H * W * 4
-    yb = ((n * Cb + cb) * OH + oy) * OW * 4
+    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 4
     ys = oy * sh - ph
     y0, y1 = max(ys, 0), min(ys + kh, H)
     for ox in range(OW):
@@ -229,7 +237,7 @@ def pool_c4_job(x, y, g, job):
 @njit(parallel=True, cache=True)
 def pool_c4(x, y, g):
     """y = max or average pooling of x, both flat (N, Cb, H, W, 4); g: GEOMETRY."""
-    jobs = y.size // (4 * g[4])
+    jobs = x.size // (g[1] * g[2] * 4) * g[3]  # images x Cb x OH
     for job in prange(jobs):
         pool_c4_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
 

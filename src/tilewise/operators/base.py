@@ -25,6 +25,11 @@ class Operator:
     def run(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray) -> None:
         raise NotImplementedError
 
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        """Write the output as channel blocks first_block.. of an array of total_blocks
+        (a channel Concat's buffer: no copy step); False where this operator cannot."""
+        return False
+
     def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
                      profile: PhaseProfile) -> None:  # fmt: skip
         """`run`, with the time of each phase added to `profile` where there are phases."""

@@ -65,6 +65,13 @@ class BlockedPooling(Pooling):
 
     algorithm = "nchwc"
     kernel_geometry: np.ndarray | None = None
+    destination: tuple[int, int] | None = None  # (total, first) blocks: a Concat's buffer
+
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        if self.whole_plane:
+            return False
+        self.destination = (total_blocks, first_block)
+        return True
 
     def run(self, inputs, out, scratch):
         x = inputs[0]
@@ -73,7 +80,7 @@ class BlockedPooling(Pooling):
             return
         if self.kernel_geometry is None:  # the kernel's GEOMETRY, from the first call's shapes
             fields = (*x.shape[1:4], *out.shape[2:4], *self.geometry, self.is_max,
-                      self.count_include_pad)  # fmt: skip
+                      self.count_include_pad, *(self.destination or (x.shape[1], 0)))  # fmt: skip
             self.kernel_geometry = np.array(fields, np.int64)
         POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self.kernel_geometry)
 

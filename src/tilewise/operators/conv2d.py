@@ -23,6 +23,10 @@ class Conv2d(Operator):
         else:
             self.impl.run(inputs[0], out, scratch)
 
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        write = getattr(self.impl, "write_into", None)
+        return bool(write and write(total_blocks, first_block))
+
     def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
                      profile: PhaseProfile) -> None:  # fmt: skip
         if len(inputs) > 1:

@@ -21,17 +21,31 @@ class Mixed(Operator):
 
 
 class Concat(Mixed):
+    """On blocked arrays the producers of some parts may write straight into the output
+    (`in_place`, set by the planner): those parts are skipped; `first` is where the
+    output itself starts when it is a part of an enclosing Concat's buffer."""
+
     def __init__(self, operands: list, axis: int) -> None:
         super().__init__(operands)
         self.axis = axis
+        self.in_place: set[int] = set()
+        self.widths: list[int] | None = None  # each part's size along the axis
+        self.first = 0
+
+    def write_into(self, total_blocks: int, first_block: int) -> bool:
+        if self.axis != 1 or any(o is not None for o in self.operands):
+            return False
+        self.first = first_block
+        return True
 
     def run(self, inputs, out, scratch):
-        start = 0
+        start = self.first
         index = [slice(None)] * out.ndim
-        for part in self.merged(inputs):
-            stop = start + part.shape[self.axis]
-            index[self.axis] = slice(start, stop)
-            out[tuple(index)] = part
+        for i, part in enumerate(self.merged(inputs)):
+            stop = start + (self.widths[i] if self.widths else part.shape[self.axis])
+            if i not in self.in_place:
+                index[self.axis] = slice(start, stop)
+                out[tuple(index)] = part
             start = stop
 
 

@@ -12,6 +12,7 @@ class StepIO:
     output: str
     inplace: bool  # output may take the first input's buffer when that input dies here
     alias: bool  # output is a view of the first input
+    into: str | None = None  # output written into this (later) value's buffer: a Concat's
 
 
 def assign_buffers(
@@ -25,7 +26,7 @@ def assign_buffers(
     root: dict[str, str] = {name: name for name in graph_inputs}
     last_use: dict[str, int] = {}
     for i, step in enumerate(steps):
-        root[step.output] = root[step.inputs[0]] if step.alias else step.output
+        root[step.output] = root[step.inputs[0]] if step.alias else (step.into or step.output)
         for name in step.inputs:
             last_use[root[name]] = i
     for output in graph_outputs:
@@ -39,17 +40,21 @@ def assign_buffers(
             if step.inputs[0] in buffer_of:
                 buffer_of[step.output] = buffer_of[step.inputs[0]]
             continue
-        size = math.prod(shapes[step.output])
+        owner = root[step.output]  # the value whose buffer holds the output
+        size = math.prod(shapes[owner])
         first = root[step.inputs[0]] if step.inputs else None
         reuse_input = (
-            step.inplace
+            owner == step.output
+            and step.inplace
             and first is not None
             and first not in graph_inputs
             and last_use.get(first) == i
             and step.inputs.count(step.inputs[0]) == 1
             and sizes[buffer_of[first]] >= size
         )
-        if reuse_input:
+        if owner in buffer_of:  # an earlier part of the same Concat took it
+            buffer_of[step.output] = buffer_of[owner]
+        elif reuse_input:
             buffer_of[step.output] = buffer_of[first]
         else:
             fits = [b for b in free if sizes[b] >= size]
@@ -64,6 +69,7 @@ def assign_buffers(
                 chosen = len(sizes)
                 sizes.append(size)
             buffer_of[step.output] = chosen
+        buffer_of[owner] = buffer_of[step.output]
         released = {root[n] for n in step.inputs if last_use.get(root[n]) == i}
         for value in released:
             if value in graph_inputs or value not in buffer_of:

@@ -22,6 +22,7 @@ class Step:
     operator: Operator
     inputs: list[str]
     output: str
+    into: str | None = None  # the value whose buffer it writes its output into (a Concat's)
 
 
 class CompiledModel:

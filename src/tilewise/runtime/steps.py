@@ -71,4 +71,37 @@ def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan 
         if runs_blocked:
             blocked_values.add(output)
             physical[output] = blocked_shape(shapes[output], block)
-    return steps, physical, logical, [as_layout(name, False) for name in graph.outputs]
+    outputs = [as_layout(name, False) for name in graph.outputs]
+    if layout:
+        concat_in_place(steps, physical, blocked_values, set(outputs))
+    return steps, physical, logical, outputs
+
+
+def concat_in_place(steps: list[Step], physical: dict, blocked: set[str], outputs: set[str]):
+    """Free concatenation: a blocked channel Concat's part whose only reader is the Concat
+    is written by its producer straight into the Concat's buffer (`Step.into`), and the
+    Concat copies only the rest. Outer Concats first, so an inner one placed in an outer
+    buffer passes the outer buffer on to its own producers."""
+    producer = {step.output: step for step in steps}
+    readers: dict[str, int] = {}
+    for step in steps:
+        for name in step.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    placed: dict[str, tuple[str, int]] = {}  # value -> (value owning the buffer, first block)
+    for step in reversed(steps):
+        if step.op != "Concat" or step.output not in blocked:
+            continue
+        owner, first = placed.get(step.output, (step.output, 0))
+        total = physical[owner][1]
+        widths = [physical[name][1] for name in step.inputs]
+        offset = first
+        for i, (name, width) in enumerate(zip(step.inputs, widths, strict=True)):
+            source = producer.get(name)
+            alone = readers[name] == 1 and step.inputs.count(name) == 1
+            if (source is not None and alone and name not in outputs and source.into is None
+                    and source.operator.write_into(total, offset)):  # fmt: skip
+                source.into = owner
+                placed[name] = (owner, offset)
+                step.operator.in_place.add(i)
+            offset += width
+        step.operator.widths = widths
