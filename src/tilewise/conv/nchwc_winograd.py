@@ -47,9 +47,9 @@ TARGET_TILES = 256  # tiles per chunk: V and M stay near the caches (512-4096 me
 TRANSFORM_SECONDS = 0.5e-9
 # measured / modelled time per tile size, fitted after the tuple products on 130 stride-1
 # 3x3 layers of ResNet-50, Inception-BN/v3 and VGG-16 at batch 1 and 16, each algorithm
-# forced and timed inside the whole network (profile order, so U streams from memory or L3
-# as in a real run; timed alone, with U hot in cache, F4 looked 1.5x faster than it is):
-# the mean loss against the best measured choice fell from 6-7% to 1-2%
+# forced and timed inside the whole network (benchmarks/selection_fit.py: U streams from
+# memory or L3 as in a real run; timed alone, with U hot in cache, F4 looked 1.5x faster
+# than it is). The estimate's choices then cost 0.6-1.2% over the best measured ones.
 MODEL_ERROR = {2: 1.6, 4: 1.65}
 
 
