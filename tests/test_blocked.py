@@ -101,6 +101,11 @@ def test_resnet_stays_blocked_and_fuses_the_residual_adds(block, batch, monkeypa
     ops = [s["op"] for s in steps]
     assert ops.count("Reorder") == 1  # only before the flatten and the classifier
     assert "elemwise_add" not in ops  # every residual sum accumulated by a convolution
+    passes = [s["name"] for s in steps
+              if s["op"] == "ScaleShift" and s["algorithm"] != "in epilogue"]  # fmt: skip
+    # every pre-activation of a sum written by the convolution that made the sum; the two
+    # left read the input and a pooling
+    assert passes == ["bn_data", "stage1_unit1_bn1"]
     x = uniform(rng, (batch, 3, 64, 64))
     assert relative_error(model(x), execute(graph, x)) <= 1e-5
 

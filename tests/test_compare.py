@@ -42,6 +42,20 @@ def test_compare_pipeline(tmp_path, capsys, monkeypatch):
     assert (again / "tiny.png").exists() and (again / "report.md").exists()
 
 
+def test_a_failing_reference_leaves_the_peers_measured(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("TILEWISE_MEMORY_LIMIT", "1000")  # tilewise's workers cannot compile
+    out = tmp_path / "run"
+    args = ["bench", "--network", "tiny", "--batch-sizes", "1", "--compare", "onnxruntime",
+            "--rounds", "1", "--min-time", "0", "--threads", "1", "--out", str(out)]  # fmt: skip
+    main(args)
+    text = capsys.readouterr().out
+    assert "tilewise-auto on tiny: failed:" in text and "TILEWISE_MEMORY_LIMIT" in text
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["runtime"] for r in rows] == ["onnxruntime"]
+    assert np.isnan(rows[0]["max_rel_diff"])  # no reference output to compare with
+
+
 def test_unknown_peer_and_bad_results_file(tmp_path, capsys):
     assert main(["bench", "--network", "tiny", "--compare", "tensorflow"]) == 2
     assert "unknown peer(s) tensorflow" in capsys.readouterr().err

@@ -24,8 +24,11 @@ NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
 # yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
 # wsn: weights per image, 0 for a convolution; Winograd's products run one 1x1 "image" per
 # transform position with that position's weights, so pixel blocks then stay in one image.
+# has_y2: a second output out2 = act2(y * scale + shift) (ResNet v2's pre-activation of the
+# next unit, from the residual sum in registers); aff holds scale, then shift at `shift`.
 GEOMETRY = ("N Cb H W cin xs0 xs1 xs2 xs3 xs4 xb Kb OH OW KH KW sh sw ph pw dh dw "
-            "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj wsn yq").split()  # fmt: skip
+            "ys0 ys1 yb rs0 rs1 rb has_res act KG bpj wsn yq "
+            "has_y2 act2 shift").split()  # fmt: skip
 
 
 def kernel(width: int, narrow: bool = False) -> str:
@@ -34,7 +37,7 @@ def kernel(width: int, narrow: bool = False) -> str:
     ind = "    "
     lines = [
         "@njit(cache=True)",
-        f"def {func}_job(x, w, bias, y, res, g, job):",
+        f"def {func}_job(x, w, bias, y, res, out2, aff, g, job):",
         f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
     ]
     lines += [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)]
@@ -135,7 +138,12 @@ def kernel(width: int, narrow: bool = False) -> str:
             f"{body}            if has_res:",
             f"{body}                r_at = rb + n{j} * rs0 + kb * rs1 + q{j} * {width}",
             f"{body}                e = add(e, load(res, r_at))",
-            f"{body}            store(y, yb + at, activate(e, act))",
+            f"{body}            e = activate(e, act)",
+            f"{body}            store(y, yb + at, e)",
+            f"{body}            if has_y2:",
+            f"{body}                scale = load(aff, kb * {width})",
+            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
+            f"{body}                store(out2, yb + at, activate(e, act2))",
         ]
     at = lines.index("    if True:")  # the job body was written one level deeper
     lines = lines[:at] + [line[4:] for line in lines[at + 1 :]]
@@ -143,8 +151,8 @@ def kernel(width: int, narrow: bool = False) -> str:
         "",
         "",
         "@njit(parallel=True, cache=True)",
-        f"def {func}(x, w, bias, y, res, g):",
-        '    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""',
+        f"def {func}(x, w, bias, y, res, out2, aff, g):",
+        '    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""',
         "    plane = g[12] * g[13]",
         f"    jobs = g[30] * ((((g[0] * plane + {rw - 1}) // {rw}) + g[31] - 1) // g[31])",
         "    if g[32]:  # per-image weights: pixel blocks stay within an image",
@@ -152,7 +160,7 @@ def kernel(width: int, narrow: bool = False) -> str:
         "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
         # np.int64: the parfor pass types the body twice, once with job an int64 and once a
         # uint64, and compiled the big job function for both (4 s each on 2 cores)
-        f"        {func}_job(x, w, bias, y, res, g, np.int64(job))",
+        f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
     ]
     return "\n".join(lines)
 

@@ -92,7 +92,10 @@ def run_compare(networks: list[str], batches: list[int], runtimes: list[str], th
                     batch = measured["batch"]
                     mine = outputs / f"{runtime}-{network}-{batch}.npy"
                     theirs = outputs / f"{reference}-{network}-{batch}.npy"
-                    difference = relative_difference(np.load(mine), np.load(theirs))
+                    if theirs.exists():
+                        difference = relative_difference(np.load(mine), np.load(theirs))
+                    else:  # the reference's own run failed (noted): nothing to compare with
+                        difference = float("nan")
                     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: UP017
                     row = {"runtime": runtime, "network": network, "batch_size": batch,
                            "round": round_index + 1,

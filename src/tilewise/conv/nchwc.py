@@ -215,7 +215,8 @@ class BlockedConvolution(BlockedIO):
             "sh": attrs["stride"][0], "sw": attrs["stride"][1], "ph": attrs["pad"][0],
             "pw": attrs["pad"][1], "dh": attrs["dilate"][0], "dw": attrs["dilate"][1],
             "ys0": out_blocks * plane, "ys1": plane, "rs0": out_blocks * plane, "rs1": plane,
-            "has_res": 0, "act": self.act, "wsn": 0, "yq": c,
+            "has_res": 0, "act": self.act, "wsn": 0, "yq": c, "has_y2": 0, "act2": NONE,
+            "shift": 0,
         }  # fmt: skip
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
         for kb0, kb1, narrow in output_parts(out_blocks, c):
@@ -232,6 +233,9 @@ class BlockedConvolution(BlockedIO):
             fields = np.array([geometry[name] for name in GEOMETRY], np.int64)
             kernel = (NARROW_KERNELS if narrow else KERNELS)[c]
             self.parts.append((kernel, packed, part_bias, fields))
+        self.affine = [part[2] for part in self.parts]  # a second output's scale and shift
+        self.second: np.ndarray | None = None  # that output's array
+        self.has_second = False
         self.plan_io(in_shape, out_shape, c)
         self.flops = 2 * batch * filters * out_h * out_w * channels * kh * kw
         moved = 4 * (batch * in_blocks * depth * height * width
@@ -244,9 +248,31 @@ class BlockedConvolution(BlockedIO):
         for _, _, _, geometry in self.parts:
             geometry[GEOMETRY.index("has_res")] = 1
 
+    def add_second_output(self, scale: np.ndarray, shift: np.ndarray, act: int) -> bool:
+        """Also write act(y * scale + shift) per channel (`bind_second` gives its array),
+        from the output still in registers: ResNet v2's pre-activation of the next unit."""
+        if not self.output_blocked or self.post_act != NONE or act not in EPILOGUE_ACTS:
+            return False
+        index = {name: GEOMETRY.index(name) for name in ("has_y2", "act2", "shift")}
+        c, lo = self.block, 0
+        for i, (_, _, bias, geometry) in enumerate(self.parts):
+            lanes = bias.size  # the part's output groups x RK x c
+            hi = min(lo + lanes, len(scale))
+            part_scale, part_shift = np.zeros(lanes, np.float32), np.zeros(lanes, np.float32)
+            part_scale[: hi - lo], part_shift[: hi - lo] = scale[lo:hi], shift[lo:hi]
+            self.affine[i] = np.concatenate([part_scale, part_shift])
+            geometry[index["has_y2"]], geometry[index["act2"]] = 1, act
+            geometry[index["shift"]] = lanes
+            lo += geometry[GEOMETRY.index("Kb")] * c
+        self.has_second = True
+        return True
+
+    def bind_second(self, array: np.ndarray) -> None:
+        self.second = array.reshape(-1)
+
     def write_into(self, total_blocks: int, first_block: int) -> bool:
         """Write the output as blocks first.. of an array of total_blocks (a Concat's)."""
-        if not self.output_blocked or self.post_act != NONE:
+        if not self.output_blocked or self.post_act != NONE or self.has_second:
             return False
         names = ("has_res", "ys0", "ys1", "yb", "Kb")
         has_res, ys0, ys1, yb, kb = (GEOMETRY.index(name) for name in names)
@@ -262,8 +288,10 @@ class BlockedConvolution(BlockedIO):
 
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
-        for kernel, weight, bias, geometry in self.parts:
-            kernel(x, weight, bias, out, residual, geometry)
+        second = out if self.second is None else self.second
+        for (kernel, weight, bias, geometry), affine in zip(self.parts, self.affine,
+                                                            strict=True):  # fmt: skip
+            kernel(x, weight, bias, out, residual, second, affine, geometry)
         if profile:
             profile.lap("direct")
 

@@ -154,7 +154,8 @@ class BlockedWinograd(BlockedIO):
                 "sw": 1, "ph": 0, "pw": 0, "dh": 1, "dw": 1, "ys0": self.m_stride,
                 "ys1": tiles * c, "yb": kb0 * tiles * c, "rs0": 0, "rs1": 0, "rb": 0,
                 "has_res": 0, "act": NONE, "KG": kgroups, "wsn": packed.size // positions,
-                "yq": c, "bpj": blocks(tiles, rw),  # a job: one position's kgroup
+                "yq": c, "has_y2": 0, "act2": NONE, "shift": 0,
+                "bpj": blocks(tiles, rw),  # a job: one position's kgroup
             }  # fmt: skip
             fields.append(np.array([geometry[name] for name in GEOMETRY], np.int64))
         return fields
@@ -195,7 +196,7 @@ class BlockedWinograd(BlockedIO):
             if profile:
                 profile.lap("input transform")
             for (kernel, u, zero, *_), geometry in zip(self.products, products, strict=True):
-                kernel(v, u, zero, mm, mm, geometry)
+                kernel(v, u, zero, mm, mm, mm, zero, geometry)
             if profile:
                 profile.lap("products")
             self.output_kernel(mm, out, self.bias, residual, back)

@@ -44,6 +44,9 @@ GEOMETRY = (
     "bpj",
     "wsn",
     "yq",
+    "has_y2",
+    "act2",
+    "shift",
 )
 SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
@@ -82,7 +85,7 @@ def activate16(v, act):
 
 
 @njit(cache=True)
-def conv_c16_job(x, w, bias, y, res, g, job):
+def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 4 output blocks x a run of 6-pixel blocks, 16 lanes."""
     N = g[0]
     Cb = g[1]
@@ -118,6 +121,9 @@ def conv_c16_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 5) // 6
@@ -376,57 +382,87 @@ def conv_c16_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 3 < count:
                     e = e3
                     at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 4 < count:
                     e = e4
                     at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 5 < count:
                     e = e5
                     at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c16(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c16(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c16_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c16_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 @njit(cache=True)
-def conv_c16_narrow_job(x, w, bias, y, res, g, job):
+def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 2 output blocks x a run of 10-pixel blocks, 16 lanes."""
     N = g[0]
     Cb = g[1]
@@ -462,6 +498,9 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 9) // 10
@@ -798,81 +837,131 @@ def conv_c16_narrow_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 3 < count:
                     e = e3
                     at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 4 < count:
                     e = e4
                     at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 5 < count:
                     e = e5
                     at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 6 < count:
                     e = e6
                     at = n6 * ys0 + kb * ys1 + q6 * yq
                     if has_res:
                         r_at = rb + n6 * rs0 + kb * rs1 + q6 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 7 < count:
                     e = e7
                     at = n7 * ys0 + kb * ys1 + q7 * yq
                     if has_res:
                         r_at = rb + n7 * rs0 + kb * rs1 + q7 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 8 < count:
                     e = e8
                     at = n8 * ys0 + kb * ys1 + q8 * yq
                     if has_res:
                         r_at = rb + n8 * rs0 + kb * rs1 + q8 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
                 if 9 < count:
                     e = e9
                     at = n9 * ys0 + kb * ys1 + q9 * yq
                     if has_res:
                         r_at = rb + n9 * rs0 + kb * rs1 + q9 * 16
                         e = add16(e, load16(res, r_at))
-                    store16(y, yb + at, activate16(e, act))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c16_narrow(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c16_narrow_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 (
@@ -907,7 +996,7 @@ def activate8(v, act):
 
 
 @njit(cache=True)
-def conv_c8_job(x, w, bias, y, res, g, job):
+def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 4 output blocks x a run of 3-pixel blocks, 8 lanes."""
     N = g[0]
     Cb = g[1]
@@ -943,6 +1032,9 @@ def conv_c8_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 2) // 3
@@ -1108,36 +1200,51 @@ def conv_c8_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c8(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c8(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 2) // 3) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 2) // 3) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c8_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c8_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 @njit(cache=True)
-def conv_c8_narrow_job(x, w, bias, y, res, g, job):
+def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 2 output blocks x a run of 5-pixel blocks, 8 lanes."""
     N = g[0]
     Cb = g[1]
@@ -1173,6 +1280,9 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 4) // 5
@@ -1362,46 +1472,71 @@ def conv_c8_narrow_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 3 < count:
                     e = e3
                     at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
                 if 4 < count:
                     e = e4
                     at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 8
                         e = add8(e, load8(res, r_at))
-                    store8(y, yb + at, activate8(e, act))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c8_narrow(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 4) // 5) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 4) // 5) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c8_narrow_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 (
@@ -1436,7 +1571,7 @@ def activate4(v, act):
 
 
 @njit(cache=True)
-def conv_c4_job(x, w, bias, y, res, g, job):
+def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 4 output blocks x a run of 6-pixel blocks, 4 lanes."""
     N = g[0]
     Cb = g[1]
@@ -1472,6 +1607,9 @@ def conv_c4_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 5) // 6
@@ -1730,57 +1868,87 @@ def conv_c4_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 3 < count:
                     e = e3
                     at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 4 < count:
                     e = e4
                     at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 5 < count:
                     e = e5
                     at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c4(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c4(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c4_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c4_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 @njit(cache=True)
-def conv_c4_narrow_job(x, w, bias, y, res, g, job):
+def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     """One job: 2 output blocks x a run of 10-pixel blocks, 4 lanes."""
     N = g[0]
     Cb = g[1]
@@ -1816,6 +1984,9 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
     bpj = g[31]
     wsn = g[32]
     yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
     plane = OH * OW
     pixels = N * plane
     per_image = (plane + 9) // 10
@@ -2152,81 +2323,131 @@ def conv_c4_narrow_job(x, w, bias, y, res, g, job):
                     if has_res:
                         r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 1 < count:
                     e = e1
                     at = n1 * ys0 + kb * ys1 + q1 * yq
                     if has_res:
                         r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 2 < count:
                     e = e2
                     at = n2 * ys0 + kb * ys1 + q2 * yq
                     if has_res:
                         r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 3 < count:
                     e = e3
                     at = n3 * ys0 + kb * ys1 + q3 * yq
                     if has_res:
                         r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 4 < count:
                     e = e4
                     at = n4 * ys0 + kb * ys1 + q4 * yq
                     if has_res:
                         r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 5 < count:
                     e = e5
                     at = n5 * ys0 + kb * ys1 + q5 * yq
                     if has_res:
                         r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 6 < count:
                     e = e6
                     at = n6 * ys0 + kb * ys1 + q6 * yq
                     if has_res:
                         r_at = rb + n6 * rs0 + kb * rs1 + q6 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 7 < count:
                     e = e7
                     at = n7 * ys0 + kb * ys1 + q7 * yq
                     if has_res:
                         r_at = rb + n7 * rs0 + kb * rs1 + q7 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 8 < count:
                     e = e8
                     at = n8 * ys0 + kb * ys1 + q8 * yq
                     if has_res:
                         r_at = rb + n8 * rs0 + kb * rs1 + q8 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
                 if 9 < count:
                     e = e9
                     at = n9 * ys0 + kb * ys1 + q9 * yq
                     if has_res:
                         r_at = rb + n9 * rs0 + kb * rs1 + q9 * 4
                         e = add4(e, load4(res, r_at))
-                    store4(y, yb + at, activate4(e, act))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
 
 
 @njit(parallel=True, cache=True)
-def conv_c4_narrow(x, w, bias, y, res, g):
-    """y = act(conv(x, w) + bias [+ res]); g: the geometry (GEOMETRY)."""
+def conv_c4_narrow(x, w, bias, y, res, out2, aff, g):
+    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c4_narrow_job(x, w, bias, y, res, g, np.int64(job))
+        conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}

@@ -51,6 +51,7 @@ class BlockedScaleShift(Operator):
             return np.ascontiguousarray(np.tile(_padded(vector, size).reshape(-1, block), width))
 
         self.scale, self.shift = rows(scale), rows(shift)
+        self.channel_scale, self.channel_shift = scale, shift  # for a producer's epilogue
         self.act = CODES[attrs.get("act")]
 
     def run(self, inputs, out, scratch):
@@ -58,6 +59,18 @@ class BlockedScaleShift(Operator):
         shape = (*x.shape[:3], x.shape[3] * x.shape[4])
         scale_shift_blocked(x.reshape(shape), self.scale, self.shift, out.reshape(shape),
                             self.act)  # fmt: skip
+
+
+class WrittenByProducer(Operator):
+    """A step whose output its producer's epilogue already wrote (`Step.also`)."""
+
+    algorithm = "in epilogue"
+
+    def __init__(self, producer: str) -> None:
+        self.reason = f"written by {producer}'s epilogue"
+
+    def run(self, inputs, out, scratch):
+        pass
 
 
 class BlockedPooling(Pooling):

@@ -23,6 +23,13 @@ class Conv2d(Operator):
         else:
             self.impl.run(inputs[0], out, scratch)
 
+    def add_second_output(self, scale: np.ndarray, shift: np.ndarray, act: int) -> bool:
+        add = getattr(self.impl, "add_second_output", None)
+        return bool(add and add(scale, shift, act))
+
+    def bind_second(self, array: np.ndarray) -> None:
+        self.impl.bind_second(array)
+
     def write_into(self, total_blocks: int, first_block: int) -> bool:
         write = getattr(self.impl, "write_into", None)
         return bool(write and write(total_blocks, first_block))

@@ -13,6 +13,7 @@ class StepIO:
     inplace: bool  # output may take the first input's buffer when that input dies here
     alias: bool  # output is a view of the first input
     into: str | None = None  # output written into this (later) value's buffer: a Concat's
+    also: str | None = None  # a later step's output it writes too: its buffer is taken now
 
 
 def assign_buffers(
@@ -57,19 +58,10 @@ def assign_buffers(
         elif reuse_input:
             buffer_of[step.output] = buffer_of[first]
         else:
-            fits = [b for b in free if sizes[b] >= size]
-            if fits:
-                chosen = min(fits, key=lambda b: sizes[b])
-                free.remove(chosen)
-            elif free:  # grow the largest free buffer rather than adding one
-                chosen = max(free, key=lambda b: sizes[b])
-                free.remove(chosen)
-                sizes[chosen] = size
-            else:
-                chosen = len(sizes)
-                sizes.append(size)
-            buffer_of[step.output] = chosen
+            buffer_of[step.output] = _take(free, sizes, size)
         buffer_of[owner] = buffer_of[step.output]
+        if step.also and step.also not in buffer_of:
+            buffer_of[step.also] = _take(free, sizes, math.prod(shapes[step.also]))
         released = {root[n] for n in step.inputs if last_use.get(root[n]) == i}
         for value in released:
             if value in graph_inputs or value not in buffer_of:
@@ -77,3 +69,19 @@ def assign_buffers(
             if buffer_of[value] != buffer_of[step.output]:
                 free.append(buffer_of[value])
     return buffer_of, sizes
+
+
+def _take(free: list[int], sizes: list[int], size: int) -> int:
+    """The smallest free buffer that fits, else the largest one grown, else a new one."""
+    fits = [b for b in free if sizes[b] >= size]
+    if fits:
+        chosen = min(fits, key=lambda b: sizes[b])
+        free.remove(chosen)
+    elif free:  # grow the largest free buffer rather than adding one
+        chosen = max(free, key=lambda b: sizes[b])
+        free.remove(chosen)
+        sizes[chosen] = size
+    else:
+        chosen = len(sizes)
+        sizes.append(size)
+    return chosen

@@ -63,7 +63,7 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
     steps, physical, logical, outputs = build_steps(graph, shapes, plan, layout)
     data_inputs = [[i for i in s.inputs if i in physical] for s in steps]
     io = [
-        StepIO(ins, s.output, s.operator.inplace, s.operator.alias, s.into)
+        StepIO(ins, s.output, s.operator.inplace, s.operator.alias, s.into, s.also)
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
     buffer_of, sizes = assign_buffers(io, physical, list(graph.inputs), outputs)
@@ -80,6 +80,9 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
     for step in steps:  # a Concat's part written in place: its producer gets the whole buffer
         if step.into:
             views[step.output] = views[step.into]
+    for step in steps:
+        if step.also:
+            step.operator.bind_second(views[step.also])
     for step, ins in zip(steps, data_inputs, strict=True):
         step.inputs = ins
     scratch = np.empty(scratch_size, np.float32)

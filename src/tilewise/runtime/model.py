@@ -23,6 +23,7 @@ class Step:
     inputs: list[str]
     output: str
     into: str | None = None  # the value whose buffer it writes its output into (a Concat's)
+    also: str | None = None  # a second value its epilogue writes (a later step's output)
 
 
 class CompiledModel:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tilewise.conv.nchwc import blocked_shape
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import split_inputs
-from tilewise.operators.blocked import FromBlocked, ToBlocked
+from tilewise.operators.blocked import BlockedScaleShift, FromBlocked, ToBlocked, WrittenByProducer
 from tilewise.operators.builders import create_operator
 from tilewise.plan.layout import LayoutPlan
 from tilewise.runtime.model import Step
@@ -73,8 +73,28 @@ def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan 
             physical[output] = blocked_shape(shapes[output], block)
     outputs = [as_layout(name, False) for name in graph.outputs]
     if layout:
+        second_outputs(steps, set(outputs))
         concat_in_place(steps, physical, blocked_values, set(outputs))
     return steps, physical, logical, outputs
+
+
+def second_outputs(steps: list[Step], outputs: set[str]) -> None:
+    """A blocked scale/shift (+ activation) of a convolution's output (ResNet v2: the next
+    unit's pre-activation of a residual sum) is written by the convolution's epilogue as a
+    second output (`Step.also`): no pass over the sum. Where the scale/shift is the sum's
+    only reader the sum's own store is wasted, but a read and a write of it are saved."""
+    producer = {step.output: step for step in steps}
+    for step in steps:
+        operator = step.operator
+        if not isinstance(operator, BlockedScaleShift) or step.output in outputs:
+            continue
+        source = producer.get(step.inputs[0])
+        if source is None or source.also:
+            continue
+        add = getattr(source.operator, "add_second_output", None)
+        if add and add(operator.channel_scale, operator.channel_shift, operator.act):
+            source.also = step.output
+            step.operator = WrittenByProducer(source.name)
 
 
 def concat_in_place(steps: list[Step], physical: dict, blocked: set[str], outputs: set[str]):
