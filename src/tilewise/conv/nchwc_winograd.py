@@ -3,8 +3,8 @@ arithmetic over a channel block (kernels/nchwc_winograd_generated.py), the produ
 matrix product per transform position, V[p] (tiles x C) @ U[p] (C x K).
 
 Blocked, the transforms need no gather or scatter: a tile's pixels are c-lane vectors, and
-V's rows (a tile's channels) are exactly the blocked layout's lanes, block after block. The
-products are NNPACK's tuple GEMM: the blocked direct kernel run as a 1x1 convolution whose
+V and M are blocked like the activations, (positions, Cb, tiles, c). The products are
+NNPACK's tuple GEMM: the blocked direct kernel run as a 1x1 convolution whose
 "images" are the transform positions, each with its own packed U[p], so all positions go in
 one parallel call, register-blocked (BLAS on these 16-200 row products ran at 45-230
 GFLOP/s on 2 threads). The output transform applies bias, the residual sum and the
@@ -49,7 +49,7 @@ TRANSFORM_SECONDS = 0.5e-9
 # 3x3 layers of ResNet-50, Inception-BN/v3 and VGG-16 at batch 1 and 16, each algorithm
 # forced and timed inside the whole network (benchmarks/selection_fit.py: U streams from
 # memory or L3 as in a real run; timed alone, with U hot in cache, F4 looked 1.5x faster
-# than it is). The estimate's choices then cost 0.6-1.2% over the best measured ones.
+# than it is). The estimate's choices then cost 0.0-1.2% over the best measured ones.
 MODEL_ERROR = {2: 1.6, 4: 1.65}
 
 
