@@ -14,13 +14,14 @@ from __future__ import annotations
 from codegen import header, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
-OPS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul", "maximum",
-       "minimum", "activate")  # fmt: skip
+OPS = ("load", "store", "broadcast", "broadcast_or_zero", "splat", "fma", "add", "mul",
+       "maximum", "minimum", "activate")  # fmt: skip
 # width -> (RK output-channel blocks, RW pixels)
 CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
 # for the last 1-2 output blocks of a layer whose block count is not a multiple of RK (48,
 # 80, 96, 160 filters): RK 2 wastes at most one block where RK 4 wasted up to three
 NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
+REGISTERS = {16: 32, 8: 16, 4: 32}  # vector registers: AVX-512 and NEON, AVX2
 # yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
 # wsn: weights per image, 0 for a convolution; Winograd's products run one 1x1 "image" per
 # transform position with that position's weights, so pixel blocks then stay in one image.
@@ -166,17 +167,27 @@ def kernel(width: int, narrow: bool = False) -> str:
 
 
 def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[str]:
-    """One input channel: RW broadcasts, then per weight vector RW FMAs (AVX2's register
-    budget: RK*RW accumulators + RW broadcasts + 1 weight)."""
-    lines = []
-    for j in range(rw):
+    """One input channel's RK*RW FMAs. With 32 registers: RK weights, then per pixel one
+    broadcast and its RK FMAs (RK*RW + RK + 1 live); in the other order LLVM's scheduler for
+    some CPUs (rocketlake) hoisted weight loads above RW live broadcasts and spilled. With
+    AVX2's 16: RW broadcasts, then per weight vector RW FMAs (RK*RW + RW + 1 live). Edge
+    blocks select each tap's source pointer (input or a zero) outside the channel loop."""
+    def broadcast(j: int) -> str:
         if checked:
-            lines.append(f"{indent}b{j} = broadcast_if(x, t{j} + ci * s{j}, v{j})")
-        else:
-            lines.append(f"{indent}b{j} = broadcast(x, t{j} + c)")
-    for r in range(rk):
-        lines.append(f"{indent}wr = load(w, wo + {r * width})")
-        lines += [f"{indent}a{r}_{j} = fma(b{j}, wr, a{r}_{j})" for j in range(rw)]
+            return f"broadcast_or_zero(x, t{j} + ci * s{j}, v{j})"
+        return f"broadcast(x, t{j} + c)"
+
+    lines = []
+    if rk * rw + rk + 1 <= REGISTERS[width]:
+        lines += [f"{indent}w{r} = load(w, wo + {r * width})" for r in range(rk)]
+        for j in range(rw):
+            lines.append(f"{indent}b = {broadcast(j)}")
+            lines += [f"{indent}a{r}_{j} = fma(b, w{r}, a{r}_{j})" for r in range(rk)]
+    else:
+        lines += [f"{indent}b{j} = {broadcast(j)}" for j in range(rw)]
+        for r in range(rk):
+            lines.append(f"{indent}wr = load(w, wo + {r * width})")
+            lines += [f"{indent}a{r}_{j} = fma(b{j}, wr, a{r}_{j})" for j in range(rw)]
     lines.append(f"{indent}wo += {rk * width}")
     return lines
 

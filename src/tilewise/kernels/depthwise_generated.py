@@ -27,7 +27,7 @@ GEOMETRY = (
     "hi",
     "act",
 )
-SOURCE_DIGEST = "cd82efcd2c5680c1"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "2dc5ac6e94f3fc61"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
@@ -45,6 +45,7 @@ PIXELS = 4  # output pixels per register run
     maximum_nan16,
     load_if16,
     sub16,
+    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -146,6 +147,7 @@ def depthwise_c16(x, w, bias, y, g):
     maximum_nan8,
     load_if8,
     sub8,
+    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -247,6 +249,7 @@ def depthwise_c8(x, w, bias, y, g):
     maximum_nan4,
     load_if4,
     sub4,
+    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -25,7 +25,7 @@ OUTPUT_GEOMETRY = (
     "k0",
 )
 SOURCE_DIGEST = (
-    "b1db1739c02bfebb"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
+    "e8a9fbbc83c146ef"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
 
 
@@ -43,6 +43,7 @@ SOURCE_DIGEST = (
     maximum_nan16,
     load_if16,
     sub16,
+    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -395,6 +396,7 @@ def output_f4_c16(mm, y, bias, res, g):
     maximum_nan8,
     load_if8,
     sub8,
+    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -729,6 +731,7 @@ def output_f4_c8(mm, y, bias, res, g):
     maximum_nan4,
     load_if4,
     sub4,
+    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -23,7 +23,7 @@ GEOMETRY = (
     "Kt",
     "k0",
 )
-SOURCE_DIGEST = "db43aa7e83dfe52e"  # sha256 of kernels/{simd.py}
+SOURCE_DIGEST = "db6c128c5857a16d"  # sha256 of kernels/{simd.py}
 
 
 (
@@ -40,6 +40,7 @@ SOURCE_DIGEST = "db43aa7e83dfe52e"  # sha256 of kernels/{simd.py}
     maximum_nan16,
     load_if16,
     sub16,
+    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -112,6 +113,7 @@ def pool_c16(x, y, g):
     maximum_nan8,
     load_if8,
     sub8,
+    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -184,6 +186,7 @@ def pool_c8(x, y, g):
     maximum_nan4,
     load_if4,
     sub4,
+    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -32,6 +32,17 @@ def _address(context, builder, array_type, array, offset):
     return builder.gep(data, [offset])
 
 
+def _zero(builder):
+    """A float 0.0 constant in the module: the source of broadcast_or_zero's padding taps."""
+    name = "tilewise_zero_float"
+    if name in builder.module.globals:
+        return builder.module.globals[name]
+    zero = ir.GlobalVariable(builder.module, ir.FloatType(), name)
+    zero.linkage, zero.global_constant = "internal", True
+    zero.initializer = ir.Constant(ir.FloatType(), 0.0)
+    return zero
+
+
 def _splat(builder, scalar, width: int):
     vector_type = ir.VectorType(ir.FloatType(), width)
     one = builder.insert_element(ir.Constant(vector_type, ir.Undefined), scalar,
@@ -99,6 +110,20 @@ class VectorOps:
                 value = _splat(builder, builder.load(address, align=4), width)
                 keep = builder.icmp_unsigned("!=", args[2], ir.Constant(args[2].type, 0))
                 return builder.select(keep, value, ir.Constant(llvm_type, [0.0] * width))
+
+            return vt(array, offset, flag), codegen
+
+        @intrinsic
+        def broadcast_or_zero(typingctx, array, offset, flag):
+            """array[offset] in every lane where `flag`, else 0.0 (offset must then be 0).
+            The pointer, not the value, is selected: in a loop with `flag` fixed the select
+            moves out of it and the loads stay plain broadcasts."""
+
+            def codegen(context, builder, sig, args):
+                proxy = cgutils.create_struct_proxy(sig.args[0])(context, builder, value=args[0])
+                keep = builder.icmp_unsigned("!=", args[2], ir.Constant(args[2].type, 0))
+                base = builder.select(keep, proxy.data, _zero(builder))
+                return _splat(builder, builder.load(builder.gep(base, [args[1]]), align=4), width)
 
             return vt(array, offset, flag), codegen
 
@@ -174,13 +199,13 @@ class VectorOps:
         self.broadcast, self.broadcast_if = broadcast, broadcast_if
         self.splat, self.fma, self.add, self.mul = splat, fma, add, mul
         self.maximum, self.minimum, self.maximum_nan = maximum, minimum, maximum_nan
-        self.load_if, self.sub = load_if, sub
+        self.load_if, self.sub, self.broadcast_or_zero = load_if, sub, broadcast_or_zero
 
     def intrinsics(self) -> tuple:
         """In the order the generated kernels bind them (tools/gen_nchwc.py)."""
         return (self.load, self.store, self.broadcast, self.broadcast_if, self.splat, self.fma,
                 self.add, self.mul, self.maximum, self.minimum, self.maximum_nan, self.load_if,
-                self.sub)  # fmt: skip
+                self.sub, self.broadcast_or_zero)  # fmt: skip
 
 
 VECTOR_OPS = {width: VectorOps(width) for width in (4, 8, 16)}
