@@ -172,6 +172,7 @@ def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[
     some CPUs (rocketlake) hoisted weight loads above RW live broadcasts and spilled. With
     AVX2's 16: RW broadcasts, then per weight vector RW FMAs (RK*RW + RW + 1 live). Edge
     blocks select each tap's source pointer (input or a zero) outside the channel loop."""
+
     def broadcast(j: int) -> str:
         if checked:
             return f"broadcast_or_zero(x, t{j} + ci * s{j}, v{j})"
