@@ -110,6 +110,23 @@ def test_resnet_stays_blocked_and_fuses_the_residual_adds(block, batch, monkeypa
     assert relative_error(model(x), execute(graph, x)) <= 1e-5
 
 
+@pytest.mark.parametrize("algo", ["nchwc-direct", "nchwc-winograd-f4"])
+def test_residual_sum_takes_the_residual_buffer(algo):
+    rng = np.random.default_rng(5)
+    graph = tilewise.zoo.get("resnet-18")
+    graph.input_shape = (3, 64, 64)
+    _randomise_batchnorm(graph, rng)
+    model = tilewise.compile(graph, batch_size=2, algo=algo)
+    sums = [step for step in model.steps if step.op == "Convolution" and len(step.inputs) == 2]
+    assert {step.operator.algorithm for step in sums} == {algo}
+    # direct: all 8 units' sums; Winograd: the 4 whose other convolutions run blocked too
+    assert len(sums) == (8 if algo == "nchwc-direct" else 4)
+    for step in sums:  # none of the residuals is read again
+        assert np.shares_memory(model._views[step.output], model._views[step.inputs[1]])
+    x = uniform(rng, (2, 3, 64, 64))
+    assert relative_error(model(x), execute(graph, x)) <= 1e-5
+
+
 @pytest.mark.parametrize("block", ["8", "16"])
 def test_inception_concatenates_blocked_branches(block, monkeypatch):
     monkeypatch.setenv("TILEWISE_BLOCK", block)

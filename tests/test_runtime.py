@@ -29,6 +29,19 @@ def test_inplace_step_takes_its_dying_input_but_never_the_graph_input():
     assert buffer_of["a"] == buffer_of["b"]
 
 
+def test_inplace_input_picks_which_dying_input_the_output_takes():
+    shapes = {k: (1, 4) for k in "xabcd"}
+    steps = [StepIO(["x"], "a", False, False), StepIO(["x"], "b", False, False),
+             StepIO(["a", "b"], "c", True, False, inplace_input=1),
+             StepIO(["c", "a"], "d", True, False, inplace_input=1)]  # fmt: skip
+    buffer_of, _ = assign_buffers(steps, shapes, ["x"], ["d"])
+    assert buffer_of["c"] == buffer_of["b"] != buffer_of["a"]
+    assert buffer_of["d"] == buffer_of["a"]  # a's last reader: d may take it
+    steps[3] = StepIO(["c", "c"], "d", True, False, inplace_input=1)  # read twice: never
+    buffer_of, _ = assign_buffers(steps, shapes, ["x"], ["d"])
+    assert buffer_of["d"] != buffer_of["c"]
+
+
 def test_value_with_a_later_reader_is_kept_alive():
     shapes = {k: (1, 4) for k in "xabc"}
     steps = [StepIO(["x"], "a", False, False), StepIO(["a"], "b", False, False),

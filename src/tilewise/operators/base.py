@@ -10,12 +10,13 @@ from tilewise.conv.profile import PhaseProfile
 class Operator:
     """Created once for fixed shapes; `run` touches only the arrays it is given.
 
-    `inplace`: the output may share the first input's buffer.
+    `inplace`: the output may share an input's buffer (`inplace_input`: which one).
     `alias`: the output is a view of the first input (no work at all).
     `scratch`: float32 elements of workspace `run` needs.
     """
 
     inplace = False
+    inplace_input = 0
     alias = False
     scratch = 0
     algorithm = ""

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 class StepIO:
     inputs: list[str]
     output: str
-    inplace: bool  # output may take the first input's buffer when that input dies here
+    inplace: bool  # output may take an input's buffer when that input dies here
     alias: bool  # output is a view of the first input
     into: str | None = None  # output written into this (later) value's buffer: a Concat's
     also: str | None = None  # a later step's output it writes too: its buffer is taken now
+    inplace_input: int = 0  # which input's buffer `inplace` may take
 
 
 def assign_buffers(
@@ -43,20 +44,21 @@ def assign_buffers(
             continue
         owner = root[step.output]  # the value whose buffer holds the output
         size = math.prod(shapes[owner])
-        first = root[step.inputs[0]] if step.inputs else None
+        k = step.inplace_input
+        source = root[step.inputs[k]] if len(step.inputs) > k else None
         reuse_input = (
             owner == step.output
             and step.inplace
-            and first is not None
-            and first not in graph_inputs
-            and last_use.get(first) == i
-            and step.inputs.count(step.inputs[0]) == 1
-            and sizes[buffer_of[first]] >= size
+            and source is not None
+            and source not in graph_inputs
+            and last_use.get(source) == i
+            and [root[name] for name in step.inputs].count(source) == 1
+            and sizes[buffer_of[source]] >= size
         )
         if owner in buffer_of:  # an earlier part of the same Concat took it
             buffer_of[step.output] = buffer_of[owner]
         elif reuse_input:
-            buffer_of[step.output] = buffer_of[first]
+            buffer_of[step.output] = buffer_of[source]
         else:
             buffer_of[step.output] = _take(free, sizes, size)
         buffer_of[owner] = buffer_of[step.output]

@@ -63,7 +63,15 @@ def _compile(graph, batch_size, threads, algo, passes, tolerance, tuning_file) -
     steps, physical, logical, outputs = build_steps(graph, shapes, plan, layout)
     data_inputs = [[i for i in s.inputs if i in physical] for s in steps]
     io = [
-        StepIO(ins, s.output, s.operator.inplace, s.operator.alias, s.into, s.also)
+        StepIO(
+            ins,
+            s.output,
+            s.operator.inplace,
+            s.operator.alias,
+            s.into,
+            s.also,
+            s.operator.inplace_input,
+        )
         for s, ins in zip(steps, data_inputs, strict=True)
     ]
     buffer_of, sizes = assign_buffers(io, physical, list(graph.inputs), outputs)

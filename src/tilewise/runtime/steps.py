@@ -59,7 +59,7 @@ def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan 
             operator = create_operator(node, graph, shapes, conv_plan.get(node.name), block,
                                        input_blocked, attrs)  # fmt: skip
             if add_name:
-                operator.impl.add_residual()
+                operator.add_residual()
                 inputs = [inputs[0], as_layout(other, True)]
             else:
                 inputs = [inputs[0]]
