@@ -6,9 +6,8 @@ import re
 from collections.abc import Callable
 
 # the order VectorOps.intrinsics() returns them in (src/tilewise/kernels/simd.py)
-INTRINSICS = ("load", "store", "broadcast", "broadcast_if", "splat", "fma", "add", "mul",
-              "maximum", "minimum", "maximum_nan", "load_if", "sub",
-              "broadcast_or_zero")  # fmt: skip
+INTRINSICS = ("load", "store", "broadcast", "broadcast_or_zero", "splat", "fma", "add", "mul",
+              "maximum", "minimum", "maximum_nan", "load_if", "sub")  # fmt: skip
 
 
 def job_prologue(array: str, count: str, index: str, first: str, second: str) -> list[str]:

@@ -6,7 +6,7 @@ registers (RK * RW + RK weights + 1 broadcast fit the ISA's registers: 32 on AVX
 NEON, 16 on AVX2), broadcasts one input value per pixel and FMAs it against RK weight
 vectors. Output pixels are numbered over the whole batch (n, oh, ow), so small maps still
 fill every register block. A block whose taps all fall inside the input runs unchecked;
-edge blocks zero the taps that fall into padding (`broadcast_if`).
+edge blocks read the taps that fall into padding from a zero (`broadcast_or_zero`).
 """
 
 from __future__ import annotations

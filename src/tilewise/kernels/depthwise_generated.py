@@ -27,7 +27,7 @@ GEOMETRY = (
     "hi",
     "act",
 )
-SOURCE_DIGEST = "2dc5ac6e94f3fc61"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "d70b149c5cb33407"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
@@ -35,7 +35,7 @@ PIXELS = 4  # output pixels per register run
     load16,
     store16,
     broadcast16,
-    broadcast_if16,
+    broadcast_or_zero16,
     splat16,
     fma16,
     add16,
@@ -45,7 +45,6 @@ PIXELS = 4  # output pixels per register run
     maximum_nan16,
     load_if16,
     sub16,
-    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -137,7 +136,7 @@ def depthwise_c16(x, w, bias, y, g):
     load8,
     store8,
     broadcast8,
-    broadcast_if8,
+    broadcast_or_zero8,
     splat8,
     fma8,
     add8,
@@ -147,7 +146,6 @@ def depthwise_c16(x, w, bias, y, g):
     maximum_nan8,
     load_if8,
     sub8,
-    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -239,7 +237,7 @@ def depthwise_c8(x, w, bias, y, g):
     load4,
     store4,
     broadcast4,
-    broadcast_if4,
+    broadcast_or_zero4,
     splat4,
     fma4,
     add4,
@@ -249,7 +247,6 @@ def depthwise_c8(x, w, bias, y, g):
     maximum_nan4,
     load_if4,
     sub4,
-    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -48,7 +48,7 @@ GEOMETRY = (
     "act2",
     "shift",
 )
-SOURCE_DIGEST = "2dc5ac6e94f3fc61"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "d70b149c5cb33407"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
 NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2 blocks
 
@@ -57,7 +57,7 @@ NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2
     load16,
     store16,
     broadcast16,
-    broadcast_if16,
+    broadcast_or_zero16,
     splat16,
     fma16,
     add16,
@@ -67,7 +67,6 @@ NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2
     maximum_nan16,
     load_if16,
     sub16,
-    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -969,7 +968,7 @@ def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
     load8,
     store8,
     broadcast8,
-    broadcast_if8,
+    broadcast_or_zero8,
     splat8,
     fma8,
     add8,
@@ -979,7 +978,6 @@ def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
     maximum_nan8,
     load_if8,
     sub8,
-    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -1545,7 +1543,7 @@ def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
     load4,
     store4,
     broadcast4,
-    broadcast_if4,
+    broadcast_or_zero4,
     splat4,
     fma4,
     add4,
@@ -1555,7 +1553,6 @@ def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
     maximum_nan4,
     load_if4,
     sub4,
-    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -25,7 +25,7 @@ OUTPUT_GEOMETRY = (
     "k0",
 )
 SOURCE_DIGEST = (
-    "e8a9fbbc83c146ef"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
+    "a829c3d0ed0c765f"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
 
 
@@ -33,7 +33,7 @@ SOURCE_DIGEST = (
     load16,
     store16,
     broadcast16,
-    broadcast_if16,
+    broadcast_or_zero16,
     splat16,
     fma16,
     add16,
@@ -43,7 +43,6 @@ SOURCE_DIGEST = (
     maximum_nan16,
     load_if16,
     sub16,
-    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -386,7 +385,7 @@ def output_f4_c16(mm, y, bias, res, g):
     load8,
     store8,
     broadcast8,
-    broadcast_if8,
+    broadcast_or_zero8,
     splat8,
     fma8,
     add8,
@@ -396,7 +395,6 @@ def output_f4_c16(mm, y, bias, res, g):
     maximum_nan8,
     load_if8,
     sub8,
-    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -721,7 +719,7 @@ def output_f4_c8(mm, y, bias, res, g):
     load4,
     store4,
     broadcast4,
-    broadcast_if4,
+    broadcast_or_zero4,
     splat4,
     fma4,
     add4,
@@ -731,7 +729,6 @@ def output_f4_c8(mm, y, bias, res, g):
     maximum_nan4,
     load_if4,
     sub4,
-    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

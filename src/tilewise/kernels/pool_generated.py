@@ -23,14 +23,14 @@ GEOMETRY = (
     "Kt",
     "k0",
 )
-SOURCE_DIGEST = "db6c128c5857a16d"  # sha256 of kernels/{simd.py}
+SOURCE_DIGEST = "d388c7f2d3a32323"  # sha256 of kernels/{simd.py}
 
 
 (
     load16,
     store16,
     broadcast16,
-    broadcast_if16,
+    broadcast_or_zero16,
     splat16,
     fma16,
     add16,
@@ -40,7 +40,6 @@ SOURCE_DIGEST = "db6c128c5857a16d"  # sha256 of kernels/{simd.py}
     maximum_nan16,
     load_if16,
     sub16,
-    broadcast_or_zero16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -103,7 +102,7 @@ def pool_c16(x, y, g):
     load8,
     store8,
     broadcast8,
-    broadcast_if8,
+    broadcast_or_zero8,
     splat8,
     fma8,
     add8,
@@ -113,7 +112,6 @@ def pool_c16(x, y, g):
     maximum_nan8,
     load_if8,
     sub8,
-    broadcast_or_zero8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -176,7 +174,7 @@ def pool_c8(x, y, g):
     load4,
     store4,
     broadcast4,
-    broadcast_if4,
+    broadcast_or_zero4,
     splat4,
     fma4,
     add4,
@@ -186,7 +184,6 @@ def pool_c8(x, y, g):
     maximum_nan4,
     load_if4,
     sub4,
-    broadcast_or_zero4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -102,18 +102,6 @@ class VectorOps:
             return vt(array, offset), codegen
 
         @intrinsic
-        def broadcast_if(typingctx, array, offset, flag):
-            """array[offset] in every lane where `flag`, else zeros (offset must be safe)."""
-
-            def codegen(context, builder, sig, args):
-                address = _address(context, builder, sig.args[0], args[0], args[1])
-                value = _splat(builder, builder.load(address, align=4), width)
-                keep = builder.icmp_unsigned("!=", args[2], ir.Constant(args[2].type, 0))
-                return builder.select(keep, value, ir.Constant(llvm_type, [0.0] * width))
-
-            return vt(array, offset, flag), codegen
-
-        @intrinsic
         def broadcast_or_zero(typingctx, array, offset, flag):
             """array[offset] in every lane where `flag`, else 0.0 (offset must then be 0).
             The pointer, not the value, is selected: in a loop with `flag` fixed the select
@@ -196,16 +184,16 @@ class VectorOps:
 
         self.width = width
         self.load, self.store = load, store
-        self.broadcast, self.broadcast_if = broadcast, broadcast_if
+        self.broadcast, self.broadcast_or_zero = broadcast, broadcast_or_zero
         self.splat, self.fma, self.add, self.mul = splat, fma, add, mul
         self.maximum, self.minimum, self.maximum_nan = maximum, minimum, maximum_nan
-        self.load_if, self.sub, self.broadcast_or_zero = load_if, sub, broadcast_or_zero
+        self.load_if, self.sub = load_if, sub
 
     def intrinsics(self) -> tuple:
         """In the order the generated kernels bind them (tools/gen_nchwc.py)."""
-        return (self.load, self.store, self.broadcast, self.broadcast_if, self.splat, self.fma,
-                self.add, self.mul, self.maximum, self.minimum, self.maximum_nan, self.load_if,
-                self.sub, self.broadcast_or_zero)  # fmt: skip
+        return (self.load, self.store, self.broadcast, self.broadcast_or_zero, self.splat,
+                self.fma, self.add, self.mul, self.maximum, self.minimum, self.maximum_nan,
+                self.load_if, self.sub)  # fmt: skip
 
 
 VECTOR_OPS = {width: VectorOps(width) for width in (4, 8, 16)}
