@@ -54,21 +54,24 @@ def test_direct_1x1_is_selected_for_pointwise(rng):
     assert [s["algorithm"] for s in convs] in (["direct-1x1"], ["nchwc-direct"])
 
 
-@pytest.mark.parametrize("batch", [1, 7])
+@pytest.mark.parametrize("batch", [1, 4, 7])
 @pytest.mark.parametrize("flatten", [True, False])
 @pytest.mark.parametrize("bias", [True, False])
 def test_fully_connected(batch, flatten, bias, rng):
     shape = (batch, 3, 4, 5)
     features = 60 if flatten else 5
-    params = {"weight": uniform(rng, (9, features))}
+    params = {"weight": uniform(rng, (9, features))}  # 9 rows: two groups of 4 and a tail
     if bias:
         params["bias"] = uniform(rng, (9,))
     g = single_op("FullyConnected", shape, rng, params, num_hidden=9, no_bias=not bias,
                   flatten=flatten)  # fmt: skip
     x = uniform(rng, shape)
-    out = tilewise.compile(g, batch_size=batch)(x)
+    model = tilewise.compile(g, batch_size=batch)
+    out = model(x)
     expected = execute(g, x)
     assert out.shape == expected.shape == ((batch, 9) if flatten else (batch, 3, 4, 9))
+    small = flatten and batch <= 4  # a split matrix-vector product, else one GEMM
+    assert [s["algorithm"] for s in model.layers()] == ["gemv" if small else "gemm"]
     assert relative_error(out, expected) <= TOL
 
 

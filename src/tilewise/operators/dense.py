@@ -1,10 +1,12 @@
-"""FullyConnected: one BLAS GEMM against the weight as stored, then bias and activation."""
+"""FullyConnected: one BLAS GEMM against the weight as stored (a split GEMV at small batch),
+then bias and activation."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tilewise.kernels.activation import CODES, NONE, bias_act
+from tilewise.kernels.gemv import MAX_ROWS, gemv
 from tilewise.kernels.matmul import matmul
 from tilewise.operators.base import Operator
 
@@ -16,10 +18,16 @@ class FullyConnected(Operator):
         self.act = CODES[attrs.get("act")]
         self.needs_epilogue = bias is not None or self.act != NONE
         self.flops = 2 * batch * weight.size
-        self.algorithm = "gemm"
+        # flatten=False keeps the leading axes as rows: more than the batch
+        self.small = batch <= MAX_ROWS and attrs.get("flatten", True)
+        self.algorithm = "gemv" if self.small else "gemm"
 
     def run(self, inputs, out, scratch):
         rows = out.reshape(-1, out.shape[-1])  # flatten=False applies to the last axis only
-        matmul(inputs[0].reshape(rows.shape[0], -1), self.weight_t, out=rows)
+        x = inputs[0].reshape(rows.shape[0], -1)
+        if self.small and rows.shape[0] <= MAX_ROWS and x.flags.c_contiguous:
+            gemv(self.weight_t.T, x, rows)
+        else:
+            matmul(x, self.weight_t, out=rows)
         if self.needs_epilogue:
             bias_act(rows.reshape(rows.shape[0], rows.shape[1], 1), self.bias, self.act)
