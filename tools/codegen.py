@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 # the order VectorOps.intrinsics() returns them in (src/tilewise/kernels/simd.py)
 INTRINSICS = ("load", "store", "broadcast", "broadcast_or_zero", "splat", "fma", "add", "mul",
-              "maximum", "minimum", "maximum_nan", "load_if", "sub")  # fmt: skip
+              "maximum", "minimum", "maximum_nan", "load_if", "sub", "prefetch")  # fmt: skip
 
 
 def job_prologue(array: str, count: str, index: str, first: str, second: str) -> list[str]:

@@ -15,12 +15,13 @@ from codegen import header, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
 OPS = ("load", "store", "broadcast", "broadcast_or_zero", "splat", "fma", "add", "mul",
-       "maximum", "minimum", "activate")  # fmt: skip
+       "maximum", "minimum", "activate", "prefetch")  # fmt: skip
 # width -> (RK output-channel blocks, RW pixels)
 CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
 # for the last 1-2 output blocks of a layer whose block count is not a multiple of RK (48,
 # 80, 96, 160 filters): RK 2 wastes at most one block where RK 4 wasted up to three
 NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
+PREFETCH_FLOATS = 1024  # how far ahead the products ask for weights
 REGISTERS = {16: 32, 8: 16, 4: 32}  # vector registers: AVX-512 and NEON, AVX2
 # yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
 # wsn: weights per image, 0 for a convolution; Winograd's products run one 1x1 "image" per
@@ -189,6 +190,9 @@ def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[
         for r in range(rk):
             lines.append(f"{indent}wr = load(w, wo + {r * width})")
             lines += [f"{indent}a{r}_{j} = fma(b{j}, wr, a{r}_{j})" for j in range(rw)]
+    # the weights 4 KB ahead, one request per cache line this iteration reads
+    lines += [f"{indent}prefetch(w, wo + {PREFETCH_FLOATS + line})"
+              for line in range(0, rk * width, 16)]  # fmt: skip
     lines.append(f"{indent}wo += {rk * width}")
     return lines
 

@@ -27,7 +27,7 @@ GEOMETRY = (
     "hi",
     "act",
 )
-SOURCE_DIGEST = "d70b149c5cb33407"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "e71518992997a2d3"  # sha256 of kernels/{simd.py, activation.py}
 PIXELS = 4  # output pixels per register run
 
 
@@ -45,6 +45,7 @@ PIXELS = 4  # output pixels per register run
     maximum_nan16,
     load_if16,
     sub16,
+    prefetch16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -146,6 +147,7 @@ def depthwise_c16(x, w, bias, y, g):
     maximum_nan8,
     load_if8,
     sub8,
+    prefetch8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -247,6 +249,7 @@ def depthwise_c8(x, w, bias, y, g):
     maximum_nan4,
     load_if4,
     sub4,
+    prefetch4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

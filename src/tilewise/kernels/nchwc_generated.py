@@ -48,7 +48,7 @@ GEOMETRY = (
     "act2",
     "shift",
 )
-SOURCE_DIGEST = "d70b149c5cb33407"  # sha256 of kernels/{simd.py, activation.py}
+SOURCE_DIGEST = "e71518992997a2d3"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
 NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2 blocks
 
@@ -67,6 +67,7 @@ NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2
     maximum_nan16,
     load_if16,
     sub16,
+    prefetch16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -293,6 +294,10 @@ def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_5 = fma16(b, w1, a1_5)
                             a2_5 = fma16(b, w2, a2_5)
                             a3_5 = fma16(b, w3, a3_5)
+                            prefetch16(w, wo + 1024)
+                            prefetch16(w, wo + 1040)
+                            prefetch16(w, wo + 1056)
+                            prefetch16(w, wo + 1072)
                             wo += 64
         else:
             for cb in range(Cb):
@@ -364,6 +369,10 @@ def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_5 = fma16(b, w1, a1_5)
                             a2_5 = fma16(b, w2, a2_5)
                             a3_5 = fma16(b, w3, a3_5)
+                            prefetch16(w, wo + 1024)
+                            prefetch16(w, wo + 1040)
+                            prefetch16(w, wo + 1056)
+                            prefetch16(w, wo + 1072)
                             wo += 64
         for r in range(4):
             kb = kg * 4 + r
@@ -712,6 +721,8 @@ def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast16(x, t9 + c)
                             a0_9 = fma16(b, w0, a0_9)
                             a1_9 = fma16(b, w1, a1_9)
+                            prefetch16(w, wo + 1024)
+                            prefetch16(w, wo + 1040)
                             wo += 32
         else:
             for cb in range(Cb):
@@ -801,6 +812,8 @@ def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast_or_zero16(x, t9 + ci * s9, v9)
                             a0_9 = fma16(b, w0, a0_9)
                             a1_9 = fma16(b, w1, a1_9)
+                            prefetch16(w, wo + 1024)
+                            prefetch16(w, wo + 1040)
                             wo += 32
         for r in range(2):
             kb = kg * 2 + r
@@ -978,6 +991,7 @@ def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
     maximum_nan8,
     load_if8,
     sub8,
+    prefetch8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -1141,6 +1155,8 @@ def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
                             a3_0 = fma8(b0, wr, a3_0)
                             a3_1 = fma8(b1, wr, a3_1)
                             a3_2 = fma8(b2, wr, a3_2)
+                            prefetch8(w, wo + 1024)
+                            prefetch8(w, wo + 1040)
                             wo += 32
         else:
             for cb in range(Cb):
@@ -1182,6 +1198,8 @@ def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
                             a3_0 = fma8(b0, wr, a3_0)
                             a3_1 = fma8(b1, wr, a3_1)
                             a3_2 = fma8(b2, wr, a3_2)
+                            prefetch8(w, wo + 1024)
+                            prefetch8(w, wo + 1040)
                             wo += 32
         for r in range(4):
             kb = kg * 4 + r
@@ -1409,6 +1427,7 @@ def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast8(x, t4 + c)
                             a0_4 = fma8(b, w0, a0_4)
                             a1_4 = fma8(b, w1, a1_4)
+                            prefetch8(w, wo + 1024)
                             wo += 16
         else:
             for cb in range(Cb):
@@ -1458,6 +1477,7 @@ def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast_or_zero8(x, t4 + ci * s4, v4)
                             a0_4 = fma8(b, w0, a0_4)
                             a1_4 = fma8(b, w1, a1_4)
+                            prefetch8(w, wo + 1024)
                             wo += 16
         for r in range(2):
             kb = kg * 2 + r
@@ -1553,6 +1573,7 @@ def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
     maximum_nan4,
     load_if4,
     sub4,
+    prefetch4,
 ) = VECTOR_OPS[4].intrinsics()
 
 
@@ -1779,6 +1800,7 @@ def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_5 = fma4(b, w1, a1_5)
                             a2_5 = fma4(b, w2, a2_5)
                             a3_5 = fma4(b, w3, a3_5)
+                            prefetch4(w, wo + 1024)
                             wo += 16
         else:
             for cb in range(Cb):
@@ -1850,6 +1872,7 @@ def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_5 = fma4(b, w1, a1_5)
                             a2_5 = fma4(b, w2, a2_5)
                             a3_5 = fma4(b, w3, a3_5)
+                            prefetch4(w, wo + 1024)
                             wo += 16
         for r in range(4):
             kb = kg * 4 + r
@@ -2198,6 +2221,7 @@ def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast4(x, t9 + c)
                             a0_9 = fma4(b, w0, a0_9)
                             a1_9 = fma4(b, w1, a1_9)
+                            prefetch4(w, wo + 1024)
                             wo += 8
         else:
             for cb in range(Cb):
@@ -2287,6 +2311,7 @@ def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             b = broadcast_or_zero4(x, t9 + ci * s9, v9)
                             a0_9 = fma4(b, w0, a0_9)
                             a1_9 = fma4(b, w1, a1_9)
+                            prefetch4(w, wo + 1024)
                             wo += 8
         for r in range(2):
             kb = kg * 2 + r

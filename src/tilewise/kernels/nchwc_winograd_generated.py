@@ -25,7 +25,7 @@ OUTPUT_GEOMETRY = (
     "k0",
 )
 SOURCE_DIGEST = (
-    "a829c3d0ed0c765f"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
+    "c1b4b6fa04f520a2"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
 
 
@@ -43,6 +43,7 @@ SOURCE_DIGEST = (
     maximum_nan16,
     load_if16,
     sub16,
+    prefetch16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -395,6 +396,7 @@ def output_f4_c16(mm, y, bias, res, g):
     maximum_nan8,
     load_if8,
     sub8,
+    prefetch8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -729,6 +731,7 @@ def output_f4_c8(mm, y, bias, res, g):
     maximum_nan4,
     load_if4,
     sub4,
+    prefetch4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

@@ -23,7 +23,7 @@ GEOMETRY = (
     "Kt",
     "k0",
 )
-SOURCE_DIGEST = "d388c7f2d3a32323"  # sha256 of kernels/{simd.py}
+SOURCE_DIGEST = "6bc2424a7d60e3a1"  # sha256 of kernels/{simd.py}
 
 
 (
@@ -40,6 +40,7 @@ SOURCE_DIGEST = "d388c7f2d3a32323"  # sha256 of kernels/{simd.py}
     maximum_nan16,
     load_if16,
     sub16,
+    prefetch16,
 ) = VECTOR_OPS[16].intrinsics()
 
 
@@ -112,6 +113,7 @@ def pool_c16(x, y, g):
     maximum_nan8,
     load_if8,
     sub8,
+    prefetch8,
 ) = VECTOR_OPS[8].intrinsics()
 
 
@@ -184,6 +186,7 @@ def pool_c8(x, y, g):
     maximum_nan4,
     load_if4,
     sub4,
+    prefetch4,
 ) = VECTOR_OPS[4].intrinsics()
 
 

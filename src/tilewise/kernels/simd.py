@@ -116,6 +116,24 @@ class VectorOps:
             return vt(array, offset, flag), codegen
 
         @intrinsic
+        def prefetch(typingctx, array, offset):
+            """Ask for the cache line at offset (never faults): the weights' next 4 KB page,
+            where the hardware prefetcher stops."""
+
+            def codegen(context, builder, sig, args):
+                address = _address(context, builder, sig.args[0], args[0], args[1])
+                i8p = ir.IntType(8).as_pointer()
+                i32 = ir.IntType(32)
+                signature = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+                function = cgutils.get_or_insert_function(builder.module, signature,
+                                                          "llvm.prefetch.p0i8")  # fmt: skip
+                builder.call(function, [builder.bitcast(address, i8p), ir.Constant(i32, 0),
+                                        ir.Constant(i32, 3), ir.Constant(i32, 1)])  # fmt: skip
+                return context.get_dummy_value()
+
+            return types.none(array, offset), codegen
+
+        @intrinsic
         def splat(typingctx, scalar):
             def codegen(context, builder, sig, args):
                 return _splat(builder, args[0], width)
@@ -187,13 +205,13 @@ class VectorOps:
         self.broadcast, self.broadcast_or_zero = broadcast, broadcast_or_zero
         self.splat, self.fma, self.add, self.mul = splat, fma, add, mul
         self.maximum, self.minimum, self.maximum_nan = maximum, minimum, maximum_nan
-        self.load_if, self.sub = load_if, sub
+        self.load_if, self.sub, self.prefetch = load_if, sub, prefetch
 
     def intrinsics(self) -> tuple:
         """In the order the generated kernels bind them (tools/gen_nchwc.py)."""
         return (self.load, self.store, self.broadcast, self.broadcast_or_zero, self.splat,
                 self.fma, self.add, self.mul, self.maximum, self.minimum, self.maximum_nan,
-                self.load_if, self.sub)  # fmt: skip
+                self.load_if, self.sub, self.prefetch)  # fmt: skip
 
 
 VECTOR_OPS = {width: VectorOps(width) for width in (4, 8, 16)}
