@@ -13,6 +13,8 @@ activation before its one store.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tilewise.conv.algorithm import ConvAlgorithm
@@ -53,56 +55,70 @@ TRANSFORM_SECONDS = 0.5e-9
 MODEL_ERROR = {2: 1.6, 4: 1.65}
 
 
-def tiles_per_chunk(m: int, batch: int, out_shape: tuple) -> int:
-    per_image = -(-out_shape[2] // m) * -(-out_shape[3] // m)
+def tiles_per_chunk(tile: tuple[int, int], batch: int, out_shape: tuple) -> int:
+    per_image = -(-out_shape[2] // tile[0]) * -(-out_shape[3] // tile[1])
     return max(1, min(batch, TARGET_TILES // per_image)) * per_image
 
 
 def estimate(m: int, in_shape: tuple, out_shape: tuple, threads: int) -> float:
     """Products at the direct kernel's rate, U streamed once per chunk, and the transforms."""
+    seconds = tiled_seconds((m, m), (m + 2) ** 2, in_shape, out_shape, threads)
+    return MODEL_ERROR[m] * seconds
+
+
+def tiled_seconds(tile: tuple[int, int], positions: int, in_shape: tuple, out_shape: tuple,
+                  threads: int) -> float:  # fmt: skip
     c = simd_width()
     batch = in_shape[0]
     channels = blocks(in_shape[1], c) * c
     filters = padded_filters(blocks(out_shape[1], c), c)
-    positions = (m + 2) ** 2
-    tiles = batch * -(-out_shape[2] // m) * -(-out_shape[3] // m)
-    chunk = tiles_per_chunk(m, batch, out_shape)
+    tiles = batch * -(-out_shape[2] // tile[0]) * -(-out_shape[3] // tile[1])
+    chunk = tiles_per_chunk(tile, batch, out_shape)
     flops = 2 * filters * channels * positions * tiles
     seconds = flops / (gemm_flops_per_thread() * EFFICIENCY * threads)
     seconds += weight_seconds(positions * filters * channels) * -(-tiles // chunk)
-    per_element = TRANSFORM_SECONDS / threads * (m + 2) / 6
-    return MODEL_ERROR[m] * (seconds + per_element * (channels + filters) * positions * tiles)
+    alpha = math.isqrt(positions) if tile[0] == tile[1] else positions  # per axis
+    per_element = TRANSFORM_SECONDS / threads * alpha / 6
+    return seconds + per_element * (channels + filters) * positions * tiles
 
 
 class BlockedWinograd(BlockedIO):
+    axis: tuple = ()  # the 1-D kernels' extra geometry (AXIS)
+
+    def setup(self, m: int, attrs: dict, weight: np.ndarray, c: int) -> np.ndarray:
+        """Tile, positions and kernels; returns U (positions, filters, channels)."""
+        _, g, _ = winograd_matrices(m)
+        self.tile, self.positions = (m, m), (m + 2) ** 2
+        self.input_kernel, self.output_kernel = KERNELS[(m, c)]
+        # U[p, k, c] = (G w G^T)[p], computed in float64
+        u = np.einsum("ai,kcij,bj->abkc", g, weight.astype(np.float64), g)
+        return u.reshape(self.positions, *weight.shape[:2])
+
     def __init__(self, m: int, attrs: dict, weight: np.ndarray, bias, in_shape, out_shape,
                  input_blocked: bool = False, output_blocked: bool = False,
                  block: int | None = None) -> None:  # fmt: skip
         c = block or simd_width()
         batch, channels, height, width = in_shape
         _, filters, out_h, out_w = out_shape
-        _, g, _ = winograd_matrices(m)
         self.m, self.block = m, c
-        self.input_kernel, self.output_kernel = KERNELS[(m, c)]
+        u = self.setup(m, attrs, weight, c)
+        u = u.reshape(-1, filters, channels, 1, 1).astype(np.float32)
         self.reorder_input = not input_blocked
         self.output_blocked = output_blocked
         in_blocks, out_blocks = blocks(channels, c), blocks(filters, c)
         self.channels, self.filters = in_blocks * c, out_blocks * c
-        # U[p, k, c] = (G w G^T)[p], computed in float64
-        u = np.einsum("ai,kcij,bj->abkc", g, weight.astype(np.float64), g)
-        u = u.reshape(-1, filters, channels, 1, 1).astype(np.float32)
         self.bias = np.zeros(self.filters, np.float32)
         if bias is not None:
             self.bias[:filters] = bias
         act = CODES[attrs.get("act")]
         self.act = act if act in EPILOGUE_ACTS else NONE
         self.post_act = NONE if act in EPILOGUE_ACTS else act
-        self.tiles_h, self.tiles_w = -(-out_h // m), -(-out_w // m)
+        self.tiles_h, self.tiles_w = -(-out_h // self.tile[0]), -(-out_w // self.tile[1])
         per_image = self.tiles_h * self.tiles_w
-        self.chunk = tiles_per_chunk(m, batch, out_shape) // per_image
+        self.chunk = tiles_per_chunk(self.tile, batch, out_shape) // per_image
         self.batch = batch
         self.plan_io(in_shape, out_shape, c)
-        positions = (m + 2) ** 2
+        positions = self.positions
         tiles = self.chunk * per_image
         self.v_stride = tiles * self.channels + LINE
         self.m_stride = tiles * self.filters + LINE
@@ -112,16 +128,16 @@ class BlockedWinograd(BlockedIO):
         for n0 in range(0, batch, self.chunk):
             count = min(self.chunk, batch - n0) * per_image
             into = (in_blocks, height, width, self.tiles_h, self.tiles_w, *attrs["pad"][:2],
-                    n0, count, self.v_stride)  # fmt: skip
+                    n0, count, self.v_stride, *self.axis)  # fmt: skip
             back = (out_blocks, out_h, out_w, self.tiles_h, self.tiles_w, n0, count, 0,
-                    self.act, self.m_stride, out_blocks, 0)  # fmt: skip
+                    self.act, self.m_stride, out_blocks, 0, *self.axis)  # fmt: skip
             self.chunks.append((np.array(into, np.int64), self._product_geometry(count),
                                 np.array(back, np.int64)))  # fmt: skip
         self.u_size = sum(part[1].size for part in self.products)
         self.v_offset = self.scratch
         self.m_offset = self.v_offset + positions * self.v_stride
         self.scratch = self.m_offset + positions * self.m_stride
-        self.flops = 2 * batch * filters * out_h * out_w * channels * 9
+        self.flops = 2 * batch * filters * out_h * out_w * channels * weight[0, 0].size
         self.phase_work = self._phase_work(in_shape, out_shape, positions * batch * per_image)
         self.out_bytes = 4 * batch * self.filters * out_h * out_w
 
@@ -143,7 +159,7 @@ class BlockedWinograd(BlockedIO):
     def _product_geometry(self, tiles: int) -> list[np.ndarray]:
         """The direct kernel's GEOMETRY per part: V (positions, Cb, tiles, c) as a batch of
         blocked 1 x tiles images, M (positions, Kb, tiles, c) as its output."""
-        c, positions = self.block, (self.m + 2) ** 2
+        c, positions = self.block, self.positions
         fields = []
         for _, packed, _, rk, rw, kb0, kb1 in self.products:
             kgroups = blocks(kb1 - kb0, rk)

@@ -12,6 +12,7 @@ from tilewise.conv.gemm import IM2COL_GEMM
 from tilewise.conv.nchwc import NCHWC_DIRECT
 from tilewise.conv.nchwc_depthwise import NCHWC_DEPTHWISE
 from tilewise.conv.nchwc_winograd import NCHWC_WINOGRAD_F2, NCHWC_WINOGRAD_F4
+from tilewise.conv.nchwc_winograd_1d import NCHWC_WINOGRAD_F4_1X3
 from tilewise.conv.winograd import WINOGRAD_F2, WINOGRAD_F4, WINOGRAD_F6
 from tilewise.errors import TilewiseError
 
@@ -24,6 +25,7 @@ ALGORITHMS: dict[str, ConvAlgorithm] = {
         NCHWC_DEPTHWISE,
         NCHWC_WINOGRAD_F2,
         NCHWC_WINOGRAD_F4,
+        NCHWC_WINOGRAD_F4_1X3,
         WINOGRAD_F2,
         WINOGRAD_F4,
         WINOGRAD_F6,

@@ -24,8 +24,9 @@ OUTPUT_GEOMETRY = (
     "Kt",
     "k0",
 )
+AXIS = ("mh", "mw", "dy", "dx")  # the 1-D kernels' geometry: the 2-D one, then these
 SOURCE_DIGEST = (
-    "c1b4b6fa04f520a2"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
+    "5076d2e51f0bdba0"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
 
 
@@ -382,6 +383,148 @@ def output_f4_c16(mm, y, bias, res, g):
         output_f4_c16_job(mm, y, bias, res, g, np.int64(job))
 
 
+@njit(cache=True)
+def input_f4r3_c16_job(x, v, g, job):
+    """One 6-pixel tile along one axis of one channel block -> V."""
+    Cb = g[0]
+    H = g[1]
+    W = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    ph = g[5]
+    pw = g[6]
+    n0 = g[7]
+    T = g[8]
+    VS = g[9]
+    mh = g[10]
+    mw = g[11]
+    dy = g[12]
+    dx = g[13]
+    cb = job // T
+    t = job - cb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    y0 = ty * mh - ph
+    x0 = (rest - ty * tiles_w) * mw - pw
+    base = (n * Cb + cb) * H * W * 16
+    at = (cb * T + t) * 16
+    kn5p0 = splat16(np.float32(-5.0))
+    kn4p0 = splat16(np.float32(-4.0))
+    kn2p0 = splat16(np.float32(-2.0))
+    k2p0 = splat16(np.float32(2.0))
+    k4p0 = splat16(np.float32(4.0))
+    yy, xx = y0 + 0 * dy, x0 + 0 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d0 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    yy, xx = y0 + 1 * dy, x0 + 1 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d1 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    yy, xx = y0 + 2 * dy, x0 + 2 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d2 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    yy, xx = y0 + 3 * dy, x0 + 3 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d3 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    yy, xx = y0 + 4 * dy, x0 + 4 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d4 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    yy, xx = y0 + 5 * dy, x0 + 5 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d5 = load_if16(x, (base + (yy * W + xx) * 16) * ok, ok)
+    store16(v, 0 * VS + at, add16(fma16(kn5p0, d2, mul16(k4p0, d0)), d4))
+    store16(v, 1 * VS + at, add16(add16(fma16(kn4p0, d2, mul16(kn4p0, d1)), d3), d4))
+    store16(v, 2 * VS + at, add16(sub16(fma16(kn4p0, d2, mul16(k4p0, d1)), d3), d4))
+    store16(v, 3 * VS + at, add16(fma16(k2p0, d3, sub16(mul16(kn2p0, d1), d2)), d4))
+    store16(v, 4 * VS + at, add16(fma16(kn2p0, d3, sub16(mul16(k2p0, d1), d2)), d4))
+    store16(v, 5 * VS + at, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5))
+
+
+@njit(parallel=True, cache=True)
+def input_f4r3_c16(x, v, g):
+    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
+    for job in prange(g[8] * g[0]):
+        input_f4r3_c16_job(x, v, g, np.int64(job))
+
+
+@njit(cache=True)
+def output_f4r3_c16_job(mm, y, bias, res, g, job):
+    """M -> one 4-pixel output tile of one channel block; bias, residual, act."""
+    OH = g[1]
+    OW = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    n0 = g[5]
+    T = g[6]
+    has_res = g[7]
+    act = g[8]
+    MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
+    mh = g[12]
+    mw = g[13]
+    dy = g[14]
+    dx = g[15]
+    kb = job // T
+    t = job - kb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    oy0 = ty * mh
+    ox0 = (rest - ty * tiles_w) * mw
+    out_base = (n * Kt + k0 + kb) * OH * OW * 16
+    at = (kb * T + t) * 16
+    shift = load16(bias, kb * 16)
+    kn8p0 = splat16(np.float32(-8.0))
+    kn2p0 = splat16(np.float32(-2.0))
+    k2p0 = splat16(np.float32(2.0))
+    k4p0 = splat16(np.float32(4.0))
+    k8p0 = splat16(np.float32(8.0))
+    s0 = load16(mm, 0 * MS + at)
+    s1 = load16(mm, 1 * MS + at)
+    s2 = load16(mm, 2 * MS + at)
+    s3 = load16(mm, 3 * MS + at)
+    s4 = load16(mm, 4 * MS + at)
+    s5 = load16(mm, 5 * MS + at)
+    oy, ox = oy0 + 0 * dy, ox0 + 0 * dx
+    if (oy < OH) & (ox < OW):
+        e = add16(add16(add16(add16(add16(s0, s1), s2), s3), s4), shift)
+        out = out_base + (oy * OW + ox) * 16
+        if has_res:
+            e = add16(e, load16(res, out))
+        store16(y, out, activate16(e, act))
+    oy, ox = oy0 + 1 * dy, ox0 + 1 * dx
+    if (oy < OH) & (ox < OW):
+        e = add16(fma16(kn2p0, s4, fma16(k2p0, s3, sub16(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 16
+        if has_res:
+            e = add16(e, load16(res, out))
+        store16(y, out, activate16(e, act))
+    oy, ox = oy0 + 2 * dy, ox0 + 2 * dx
+    if (oy < OH) & (ox < OW):
+        e = add16(fma16(k4p0, s4, fma16(k4p0, s3, add16(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 16
+        if has_res:
+            e = add16(e, load16(res, out))
+        store16(y, out, activate16(e, act))
+    oy, ox = oy0 + 3 * dy, ox0 + 3 * dx
+    if (oy < OH) & (ox < OW):
+        e = add16(add16(fma16(kn8p0, s4, fma16(k8p0, s3, sub16(s1, s2))), s5), shift)
+        out = out_base + (oy * OW + ox) * 16
+        if has_res:
+            e = add16(e, load16(res, out))
+        store16(y, out, activate16(e, act))
+
+
+@njit(parallel=True, cache=True)
+def output_f4r3_c16(mm, y, bias, res, g):
+    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
+    for job in prange(g[6] * g[0]):
+        output_f4r3_c16_job(mm, y, bias, res, g, np.int64(job))
+
+
 (
     load8,
     store8,
@@ -715,6 +858,148 @@ def output_f4_c8(mm, y, bias, res, g):
     OUTPUT_GEOMETRY."""
     for job in prange(g[6] * g[0]):
         output_f4_c8_job(mm, y, bias, res, g, np.int64(job))
+
+
+@njit(cache=True)
+def input_f4r3_c8_job(x, v, g, job):
+    """One 6-pixel tile along one axis of one channel block -> V."""
+    Cb = g[0]
+    H = g[1]
+    W = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    ph = g[5]
+    pw = g[6]
+    n0 = g[7]
+    T = g[8]
+    VS = g[9]
+    mh = g[10]
+    mw = g[11]
+    dy = g[12]
+    dx = g[13]
+    cb = job // T
+    t = job - cb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    y0 = ty * mh - ph
+    x0 = (rest - ty * tiles_w) * mw - pw
+    base = (n * Cb + cb) * H * W * 8
+    at = (cb * T + t) * 8
+    kn5p0 = splat8(np.float32(-5.0))
+    kn4p0 = splat8(np.float32(-4.0))
+    kn2p0 = splat8(np.float32(-2.0))
+    k2p0 = splat8(np.float32(2.0))
+    k4p0 = splat8(np.float32(4.0))
+    yy, xx = y0 + 0 * dy, x0 + 0 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d0 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    yy, xx = y0 + 1 * dy, x0 + 1 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d1 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    yy, xx = y0 + 2 * dy, x0 + 2 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d2 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    yy, xx = y0 + 3 * dy, x0 + 3 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d3 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    yy, xx = y0 + 4 * dy, x0 + 4 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d4 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    yy, xx = y0 + 5 * dy, x0 + 5 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d5 = load_if8(x, (base + (yy * W + xx) * 8) * ok, ok)
+    store8(v, 0 * VS + at, add8(fma8(kn5p0, d2, mul8(k4p0, d0)), d4))
+    store8(v, 1 * VS + at, add8(add8(fma8(kn4p0, d2, mul8(kn4p0, d1)), d3), d4))
+    store8(v, 2 * VS + at, add8(sub8(fma8(kn4p0, d2, mul8(k4p0, d1)), d3), d4))
+    store8(v, 3 * VS + at, add8(fma8(k2p0, d3, sub8(mul8(kn2p0, d1), d2)), d4))
+    store8(v, 4 * VS + at, add8(fma8(kn2p0, d3, sub8(mul8(k2p0, d1), d2)), d4))
+    store8(v, 5 * VS + at, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
+
+
+@njit(parallel=True, cache=True)
+def input_f4r3_c8(x, v, g):
+    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
+    for job in prange(g[8] * g[0]):
+        input_f4r3_c8_job(x, v, g, np.int64(job))
+
+
+@njit(cache=True)
+def output_f4r3_c8_job(mm, y, bias, res, g, job):
+    """M -> one 4-pixel output tile of one channel block; bias, residual, act."""
+    OH = g[1]
+    OW = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    n0 = g[5]
+    T = g[6]
+    has_res = g[7]
+    act = g[8]
+    MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
+    mh = g[12]
+    mw = g[13]
+    dy = g[14]
+    dx = g[15]
+    kb = job // T
+    t = job - kb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    oy0 = ty * mh
+    ox0 = (rest - ty * tiles_w) * mw
+    out_base = (n * Kt + k0 + kb) * OH * OW * 8
+    at = (kb * T + t) * 8
+    shift = load8(bias, kb * 8)
+    kn8p0 = splat8(np.float32(-8.0))
+    kn2p0 = splat8(np.float32(-2.0))
+    k2p0 = splat8(np.float32(2.0))
+    k4p0 = splat8(np.float32(4.0))
+    k8p0 = splat8(np.float32(8.0))
+    s0 = load8(mm, 0 * MS + at)
+    s1 = load8(mm, 1 * MS + at)
+    s2 = load8(mm, 2 * MS + at)
+    s3 = load8(mm, 3 * MS + at)
+    s4 = load8(mm, 4 * MS + at)
+    s5 = load8(mm, 5 * MS + at)
+    oy, ox = oy0 + 0 * dy, ox0 + 0 * dx
+    if (oy < OH) & (ox < OW):
+        e = add8(add8(add8(add8(add8(s0, s1), s2), s3), s4), shift)
+        out = out_base + (oy * OW + ox) * 8
+        if has_res:
+            e = add8(e, load8(res, out))
+        store8(y, out, activate8(e, act))
+    oy, ox = oy0 + 1 * dy, ox0 + 1 * dx
+    if (oy < OH) & (ox < OW):
+        e = add8(fma8(kn2p0, s4, fma8(k2p0, s3, sub8(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 8
+        if has_res:
+            e = add8(e, load8(res, out))
+        store8(y, out, activate8(e, act))
+    oy, ox = oy0 + 2 * dy, ox0 + 2 * dx
+    if (oy < OH) & (ox < OW):
+        e = add8(fma8(k4p0, s4, fma8(k4p0, s3, add8(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 8
+        if has_res:
+            e = add8(e, load8(res, out))
+        store8(y, out, activate8(e, act))
+    oy, ox = oy0 + 3 * dy, ox0 + 3 * dx
+    if (oy < OH) & (ox < OW):
+        e = add8(add8(fma8(kn8p0, s4, fma8(k8p0, s3, sub8(s1, s2))), s5), shift)
+        out = out_base + (oy * OW + ox) * 8
+        if has_res:
+            e = add8(e, load8(res, out))
+        store8(y, out, activate8(e, act))
+
+
+@njit(parallel=True, cache=True)
+def output_f4r3_c8(mm, y, bias, res, g):
+    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
+    for job in prange(g[6] * g[0]):
+        output_f4r3_c8_job(mm, y, bias, res, g, np.int64(job))
 
 
 (
@@ -1052,6 +1337,148 @@ def output_f4_c4(mm, y, bias, res, g):
         output_f4_c4_job(mm, y, bias, res, g, np.int64(job))
 
 
+@njit(cache=True)
+def input_f4r3_c4_job(x, v, g, job):
+    """One 6-pixel tile along one axis of one channel block -> V."""
+    Cb = g[0]
+    H = g[1]
+    W = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    ph = g[5]
+    pw = g[6]
+    n0 = g[7]
+    T = g[8]
+    VS = g[9]
+    mh = g[10]
+    mw = g[11]
+    dy = g[12]
+    dx = g[13]
+    cb = job // T
+    t = job - cb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    y0 = ty * mh - ph
+    x0 = (rest - ty * tiles_w) * mw - pw
+    base = (n * Cb + cb) * H * W * 4
+    at = (cb * T + t) * 4
+    kn5p0 = splat4(np.float32(-5.0))
+    kn4p0 = splat4(np.float32(-4.0))
+    kn2p0 = splat4(np.float32(-2.0))
+    k2p0 = splat4(np.float32(2.0))
+    k4p0 = splat4(np.float32(4.0))
+    yy, xx = y0 + 0 * dy, x0 + 0 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d0 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    yy, xx = y0 + 1 * dy, x0 + 1 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d1 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    yy, xx = y0 + 2 * dy, x0 + 2 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d2 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    yy, xx = y0 + 3 * dy, x0 + 3 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d3 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    yy, xx = y0 + 4 * dy, x0 + 4 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d4 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    yy, xx = y0 + 5 * dy, x0 + 5 * dx
+    ok = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+    d5 = load_if4(x, (base + (yy * W + xx) * 4) * ok, ok)
+    store4(v, 0 * VS + at, add4(fma4(kn5p0, d2, mul4(k4p0, d0)), d4))
+    store4(v, 1 * VS + at, add4(add4(fma4(kn4p0, d2, mul4(kn4p0, d1)), d3), d4))
+    store4(v, 2 * VS + at, add4(sub4(fma4(kn4p0, d2, mul4(k4p0, d1)), d3), d4))
+    store4(v, 3 * VS + at, add4(fma4(k2p0, d3, sub4(mul4(kn2p0, d1), d2)), d4))
+    store4(v, 4 * VS + at, add4(fma4(kn2p0, d3, sub4(mul4(k2p0, d1), d2)), d4))
+    store4(v, 5 * VS + at, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
+
+
+@njit(parallel=True, cache=True)
+def input_f4r3_c4(x, v, g):
+    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
+    for job in prange(g[8] * g[0]):
+        input_f4r3_c4_job(x, v, g, np.int64(job))
+
+
+@njit(cache=True)
+def output_f4r3_c4_job(mm, y, bias, res, g, job):
+    """M -> one 4-pixel output tile of one channel block; bias, residual, act."""
+    OH = g[1]
+    OW = g[2]
+    tiles_h = g[3]
+    tiles_w = g[4]
+    n0 = g[5]
+    T = g[6]
+    has_res = g[7]
+    act = g[8]
+    MS = g[9]
+    Kt = g[10]
+    k0 = g[11]
+    mh = g[12]
+    mw = g[13]
+    dy = g[14]
+    dx = g[15]
+    kb = job // T
+    t = job - kb * T
+    per_image = tiles_h * tiles_w
+    n = n0 + t // per_image
+    rest = t - (t // per_image) * per_image
+    ty = rest // tiles_w
+    oy0 = ty * mh
+    ox0 = (rest - ty * tiles_w) * mw
+    out_base = (n * Kt + k0 + kb) * OH * OW * 4
+    at = (kb * T + t) * 4
+    shift = load4(bias, kb * 4)
+    kn8p0 = splat4(np.float32(-8.0))
+    kn2p0 = splat4(np.float32(-2.0))
+    k2p0 = splat4(np.float32(2.0))
+    k4p0 = splat4(np.float32(4.0))
+    k8p0 = splat4(np.float32(8.0))
+    s0 = load4(mm, 0 * MS + at)
+    s1 = load4(mm, 1 * MS + at)
+    s2 = load4(mm, 2 * MS + at)
+    s3 = load4(mm, 3 * MS + at)
+    s4 = load4(mm, 4 * MS + at)
+    s5 = load4(mm, 5 * MS + at)
+    oy, ox = oy0 + 0 * dy, ox0 + 0 * dx
+    if (oy < OH) & (ox < OW):
+        e = add4(add4(add4(add4(add4(s0, s1), s2), s3), s4), shift)
+        out = out_base + (oy * OW + ox) * 4
+        if has_res:
+            e = add4(e, load4(res, out))
+        store4(y, out, activate4(e, act))
+    oy, ox = oy0 + 1 * dy, ox0 + 1 * dx
+    if (oy < OH) & (ox < OW):
+        e = add4(fma4(kn2p0, s4, fma4(k2p0, s3, sub4(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 4
+        if has_res:
+            e = add4(e, load4(res, out))
+        store4(y, out, activate4(e, act))
+    oy, ox = oy0 + 2 * dy, ox0 + 2 * dx
+    if (oy < OH) & (ox < OW):
+        e = add4(fma4(k4p0, s4, fma4(k4p0, s3, add4(s1, s2))), shift)
+        out = out_base + (oy * OW + ox) * 4
+        if has_res:
+            e = add4(e, load4(res, out))
+        store4(y, out, activate4(e, act))
+    oy, ox = oy0 + 3 * dy, ox0 + 3 * dx
+    if (oy < OH) & (ox < OW):
+        e = add4(add4(fma4(kn8p0, s4, fma4(k8p0, s3, sub4(s1, s2))), s5), shift)
+        out = out_base + (oy * OW + ox) * 4
+        if has_res:
+            e = add4(e, load4(res, out))
+        store4(y, out, activate4(e, act))
+
+
+@njit(parallel=True, cache=True)
+def output_f4r3_c4(mm, y, bias, res, g):
+    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
+    for job in prange(g[6] * g[0]):
+        output_f4r3_c4_job(mm, y, bias, res, g, np.int64(job))
+
+
 KERNELS = {
     (2, 16): (input_f2_c16, output_f2_c16),
     (2, 8): (input_f2_c8, output_f2_c8),
@@ -1060,3 +1487,8 @@ KERNELS = {
     (4, 8): (input_f4_c8, output_f4_c8),
     (4, 4): (input_f4_c4, output_f4_c4),
 }  # (m, width) -> (input, output)
+KERNELS_1D = {
+    (4, 3, 16): (input_f4r3_c16, output_f4r3_c16),
+    (4, 3, 8): (input_f4r3_c8, output_f4r3_c8),
+    (4, 3, 4): (input_f4r3_c4, output_f4r3_c4),
+}  # (m, r, width) -> (input, output)

@@ -11,18 +11,16 @@ from functools import cache
 
 import numpy as np
 
-POINTS = {
-    2: (0, 1, -1),
-    4: (0, 1, -1, 2, -2),
-    6: (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2)),
-}
+# the finite interpolation points, the first alpha - 1 of them for F(m, r), alpha = m + r - 1:
+# F(2, 3) takes 3, F(4, 3) 5, F(6, 3) and F(2, 7) 7
+POINTS = (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2))
 
 
 @cache
 def winograd_matrices(m: int, r: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(A^T: m x alpha, G: alpha x r, B^T: alpha x alpha) in float64."""
     alpha = m + r - 1
-    points = [Fraction(p) for p in POINTS[m]]
+    points = [Fraction(p) for p in POINTS[: alpha - 1]]
     a_t, g = np.zeros((m, alpha)), np.zeros((alpha, r))
     for j, pj in enumerate(points):
         scale = np.prod([pj - pl for other, pl in enumerate(points) if other != j])
