@@ -20,12 +20,33 @@ PIXELS = 4  # accumulators per run: 4 + 1 weight + 4 loads fit AVX2's 16 registe
 GEOMETRY = "Cb H W OH OW KH KW sh sw ph pw dh dw lo hi act".split()
 
 
+# (KW, stride) with undilated taps: each input of a row loaded once for the run's pixels
+WINDOWS = ((3, 1), (5, 1), (3, 2), (5, 2))
+
+
+def _window(kw: int, stride: int, width: int, indent: str) -> list[str]:
+    """One kernel row over a run: (PIXELS - 1) * stride + kw loads instead of PIXELS * kw
+    (the run was bound by its loads: one per FMA and a weight)."""
+    span = (PIXELS - 1) * stride + kw
+    lines = [f"{indent}i{j} = load(x, base + {j * width})" for j in range(span)]
+    for k in range(kw):
+        lines.append(f"{indent}wv = load(w, wrow + {k * width})")
+        lines += [f"{indent}a{p} = fma(i{p * stride + k}, wv, a{p})" for p in range(PIXELS)]
+    return lines
+
+
 def kernel(width: int) -> str:
     fields = "\n".join(f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY))
     accumulate = "\n".join(
-        f"                    a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
+        f"                        a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
         for p in range(PIXELS)
     )
+    windows = []
+    for i, (kw, stride) in enumerate(WINDOWS):
+        cond = "if" if i == 0 else "elif"
+        windows.append(f"                {cond} (KW == {kw}) & (sw == {stride}) & (dw == 1):")
+        windows += _window(kw, stride, width, " " * 20)
+    windows = "\n".join(windows)
     stores = "\n".join(
         f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
         for p in range(PIXELS)
@@ -52,9 +73,13 @@ def depthwise_c{width}_job(x, w, bias, y, g, job):
                 if iy < 0 or iy >= H:
                     continue
                 row = xb + iy * W * {width}
-                for kx in range(KW):
-                    wv = load(w, wb + (ky * KW + kx) * {width})
-                    at = row + (ox * sw - pw + kx * dw) * {width}
+                base = row + (ox * sw - pw) * {width}
+                wrow = wb + ky * KW * {width}
+{windows}
+                else:
+                    for kx in range(KW):
+                        wv = load(w, wrow + kx * {width})
+                        at = row + (ox * sw - pw + kx * dw) * {width}
 {accumulate}
 {stores}
             ox += {PIXELS}
