@@ -64,6 +64,18 @@ def _combination(pairs: list[tuple[float, str]], constants: set[float]) -> str:
     return expression or "zero"
 
 
+def _tile_of_job(block: str) -> list[str]:
+    """A job's channel block, tile t, image n and tile row ty (jobs walk one plane)."""
+    return [
+        f"    {block} = job // T",
+        f"    t = job - {block} * T",
+        "    per_image = tiles_h * tiles_w",
+        "    n = n0 + t // per_image",
+        "    rest = t - (t // per_image) * per_image",
+        "    ty = rest // tiles_w",
+    ]
+
+
 def _constants(values: set[float], indent: str) -> list[str]:
     return [f"{indent}{_name(v)} = splat(np.float32({v!r}))" for v in sorted(values)]
 
@@ -96,12 +108,7 @@ def input_kernel(m: int, width: int) -> str:
         f'    """One {alpha}x{alpha} tile of one channel block -> V, {width} lanes: B^T down the',
         '    columns into V, then B along its rows in place (short loops: small to compile)."""',
         *fields,
-        "    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order",
-        "    t = job - cb * T",
-        "    per_image = tiles_h * tiles_w",
-        "    n = n0 + t // per_image",
-        "    rest = t - (t // per_image) * per_image",
-        "    ty = rest // tiles_w",
+        *_tile_of_job("cb"),  # a thread's jobs walk along one channel plane: V's rows in order
         f"    y0 = ty * {m} - ph",
         f"    x0 = (rest - ty * tiles_w) * {m} - pw",
         f"    base = (n * Cb + cb) * H * W * {width}",
@@ -157,12 +164,7 @@ def output_kernel(m: int, width: int) -> str:
         f'    """M -> one {m}x{m} output tile of one channel block, {width} lanes; bias, the',
         '    residual and the activation applied before the one store per pixel."""',
         *fields,
-        "    kb = job // T",
-        "    t = job - kb * T",
-        "    per_image = tiles_h * tiles_w",
-        "    n = n0 + t // per_image",
-        "    rest = t - (t // per_image) * per_image",
-        "    ty = rest // tiles_w",
+        *_tile_of_job("kb"),
         "    tx = rest - ty * tiles_w",
         f"    out_base = (n * Kt + k0 + kb) * OH * OW * {width}",
         f"    shift = load(bias, kb * {width})",
@@ -204,12 +206,7 @@ def input_kernel_1d(m: int, r: int, width: int) -> str:
         f"def input_f{m}r{r}_c{width}_job(x, v, g, job):",
         f'    """One {alpha}-pixel tile along one axis of one channel block -> V."""',
         *fields,
-        "    cb = job // T",
-        "    t = job - cb * T",
-        "    per_image = tiles_h * tiles_w",
-        "    n = n0 + t // per_image",
-        "    rest = t - (t // per_image) * per_image",
-        "    ty = rest // tiles_w",
+        *_tile_of_job("cb"),
         "    y0 = ty * mh - ph",
         "    x0 = (rest - ty * tiles_w) * mw - pw",
         f"    base = (n * Cb + cb) * H * W * {width}",
@@ -250,12 +247,7 @@ def output_kernel_1d(m: int, r: int, width: int) -> str:
         f"def output_f{m}r{r}_c{width}_job(mm, y, bias, res, g, job):",
         f'    """M -> one {m}-pixel output tile of one channel block; bias, residual, act."""',
         *fields,
-        "    kb = job // T",
-        "    t = job - kb * T",
-        "    per_image = tiles_h * tiles_w",
-        "    n = n0 + t // per_image",
-        "    rest = t - (t // per_image) * per_image",
-        "    ty = rest // tiles_w",
+        *_tile_of_job("kb"),
         "    oy0 = ty * mh",
         "    ox0 = (rest - ty * tiles_w) * mw",
         f"    out_base = (n * Kt + k0 + kb) * OH * OW * {width}",

@@ -76,7 +76,7 @@ def input_f2_c16_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
@@ -194,7 +194,7 @@ def input_f4_c16_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
@@ -571,7 +571,7 @@ def input_f2_c8_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
@@ -689,7 +689,7 @@ def input_f4_c8_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
@@ -1048,7 +1048,7 @@ def input_f2_c4_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
@@ -1166,7 +1166,7 @@ def input_f4_c4_job(x, v, g, job):
     n0 = g[7]
     T = g[8]
     VS = g[9]
-    cb = job // T  # a thread's jobs walk along one channel plane: V's rows in order
+    cb = job // T
     t = job - cb * T
     per_image = tiles_h * tiles_w
     n = n0 + t // per_image
