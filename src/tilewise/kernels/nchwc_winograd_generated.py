@@ -26,7 +26,7 @@ OUTPUT_GEOMETRY = (
 )
 AXIS = ("mh", "mw", "dy", "dx")  # the 1-D kernels' geometry: the 2-D one, then these
 SOURCE_DIGEST = (
-    "5076d2e51f0bdba0"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
+    "f10474437cce26a9"  # sha256 of kernels/{simd.py, activation.py, winograd_matrices.py}
 )
 
 

@@ -117,8 +117,8 @@ class VectorOps:
 
         @intrinsic
         def prefetch(typingctx, array, offset):
-            """Ask for the cache line at offset (never faults): the weights' next 4 KB page,
-            where the hardware prefetcher stops."""
+            """Ask for the cache line at offset; never faults, so it may point past the
+            array. For streams the hardware prefetcher drops at a 4 KB page's end."""
 
             def codegen(context, builder, sig, args):
                 address = _address(context, builder, sig.args[0], args[0], args[1])
