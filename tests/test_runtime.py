@@ -145,33 +145,49 @@ def two_threads():
     tilewise.set_threads(None)
 
 
-@pytest.mark.parametrize("numba_blas", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64])  # Winograd's, FFT's
 @pytest.mark.parametrize(
-    "a_shape,b_shape",
+    "a_shape,b_shape,transposed_b",
     [
-        ((1152, 192), (192, 49)),  # rows split on Numba's threads
-        ((96, 16), (16, 1254)),
-        ((64, 32), (5, 32, 50)),  # one weight, a stack of images
-        ((5, 64, 32), (5, 32, 50)),  # Winograd's products per frequency
-        ((2, 4096), (4096, 300)),  # too few rows to split on Numba: the pool path
-        ((8, 8), (8, 8)),  # too small to split at all
+        ((1152, 192), (192, 49), False),  # taller than wide: rows split
+        ((96, 16), (16, 1254), False),  # wider than tall: columns split
+        ((64, 32), (5, 32, 50), False),  # one weight, a stack of images
+        ((5, 64, 32), (5, 32, 50), False),  # Winograd's products per frequency
+        ((1, 64, 32), (1, 32, 50), False),  # a stack shorter than the threads
+        ((20, 4096), (4096, 300), True),  # FullyConnected: its weight read transposed
+        ((1, 3000), (3000, 700), False),  # one row
+        ((8, 8), (8, 8), False),  # too small to split at all
     ],
 )
-def test_split_matrix_products_are_exact(a_shape, b_shape, numba_blas, monkeypatch,
+def test_split_matrix_products_are_exact(a_shape, b_shape, transposed_b, dtype, monkeypatch,
                                         two_threads):  # fmt: skip
     from tilewise.kernels import matmul as gemm
 
-    if numba_blas and not gemm.NUMBA_BLAS:
-        pytest.skip("Numba reaches no BLAS here (SciPy missing): the split would not run")
-    monkeypatch.setattr(gemm, "NUMBA_BLAS", numba_blas)
     monkeypatch.setattr(gemm, "SMALL_FLOPS", 10_000)
-    monkeypatch.setattr(gemm, "SMALL_FLOPS_NUMBA", 10_000)
     rng = np.random.default_rng(0)
     a, b = uniform(rng, a_shape), uniform(rng, b_shape)
-    expected = a.astype(np.float64) @ b.astype(np.float64)
-    out = np.empty(expected.shape, np.float32)
+    if dtype == np.complex64:
+        a = (a + 1j * uniform(rng, a_shape)).astype(dtype)
+        b = (b + 1j * uniform(rng, b_shape)).astype(dtype)
+    if transposed_b:  # a column-major view, as BLAS reads FullyConnected's weight
+        b = np.ascontiguousarray(b.T).T
+    expected = a.astype(np.complex128) @ b.astype(np.complex128)
+    out = np.full(expected.shape, np.nan, dtype)
     gemm.matmul(a, b, out=out)
     assert relative_error(out, expected) <= 1e-6
+
+
+def test_products_on_column_slices_leave_the_rest_of_out_alone(two_threads):
+    """A part of the split is a strided view: BLAS must write only its columns."""
+    from tilewise.kernels import matmul as gemm
+
+    rng = np.random.default_rng(1)
+    a, b = uniform(rng, (64, 300)), uniform(rng, (300, 4000))
+    out = np.full((64, 5000), 7.0, np.float32)
+    gemm.matmul(a, b[:, 1000:3000], out=out[:, 500:2500])
+    expected = a.astype(np.float64) @ b[:, 1000:3000].astype(np.float64)
+    assert relative_error(out[:, 500:2500], expected) <= 1e-6
+    assert (out[:, :500] == 7.0).all() and (out[:, 2500:] == 7.0).all()
 
 
 def test_first_call_says_when_it_compiles_kernels(monkeypatch, caplog, rng):
