@@ -233,6 +233,8 @@ def test_blocked_pooling_kernels(kind, kernel, stride, pad, out_hw, count_includ
         (1, 32, 12, 3, 1, 2, 2, "sigmoid"),  # dilated
         (1, 8, 3, 3, 1, 1, 1, "silu"),  # narrower than a register run: edges only
         (2, 20, 23, 5, 1, 4, 1, "tanh"),  # padding wider than the kernel's reach
+        (1, 16, 7, 5, 1, 2, 1, None),  # every run reaches an edge; the last overlaps
+        (3, 16, 6, 3, 2, 1, 1, "relu"),  # 3 columns: fewer than a run
     ],
 )  # fmt: skip
 def test_blocked_depthwise(batch, channels, size, kernel, stride, pad, dilate, act, block, rng):

@@ -14,7 +14,7 @@ from codegen import header, per_width, source_digest
 from gen_nchwc import activation
 
 TARGET = "src/tilewise/kernels/depthwise_generated.py"
-OPS = ("load", "store", "splat", "fma", "maximum", "minimum", "mul", "activate")
+OPS = ("load", "store", "load_if", "splat", "fma", "maximum", "minimum", "mul", "activate")
 WIDTHS = (16, 8, 4)
 PIXELS = 4  # accumulators per run: 4 + 1 weight + 4 loads fit AVX2's 16 registers
 GEOMETRY = "Cb H W OH OW KH KW sh sw ph pw dh dw lo hi act".split()
@@ -26,27 +26,53 @@ WINDOWS = ((3, 1), (5, 1), (3, 2), (5, 2))
 
 def _window(kw: int, stride: int, width: int, indent: str) -> list[str]:
     """One kernel row over a run: (PIXELS - 1) * stride + kw loads instead of PIXELS * kw
-    (the run was bound by its loads: one per FMA and a weight)."""
+    (the run was bound by its loads: one per FMA and a weight). Columns in the padding
+    (`inside{j}` 0) load zeros, so runs at the left and right edges take this path too."""
     span = (PIXELS - 1) * stride + kw
-    lines = [f"{indent}i{j} = load(x, base + {j * width})" for j in range(span)]
+    lines = [f"{indent}i{j} = load_if(x, (base + {j * width}) * inside{j}, inside{j})"
+             for j in range(span)]  # fmt: skip
     for k in range(kw):
         lines.append(f"{indent}wv = load(w, wrow + {k * width})")
         lines += [f"{indent}a{p} = fma(i{p * stride + k}, wv, a{p})" for p in range(PIXELS)]
     return lines
 
 
+def _columns(kw: int, stride: int, indent: str) -> list[str]:
+    """Which of a run's input columns fall inside the input: the same for every row."""
+    span = (PIXELS - 1) * stride + kw
+    return [f"{indent}inside{j} = np.int64((ox * sw - pw + {j} >= 0) & (ox * sw - pw + {j} < W))"
+            for j in range(span)]  # fmt: skip
+
+
 def kernel(width: int) -> str:
     fields = "\n".join(f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY))
     accumulate = "\n".join(
-        f"                        a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
+        f"                    a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
         for p in range(PIXELS)
     )
     windows = []
     for i, (kw, stride) in enumerate(WINDOWS):
         cond = "if" if i == 0 else "elif"
-        windows.append(f"                {cond} (KW == {kw}) & (sw == {stride}) & (dw == 1):")
-        windows += _window(kw, stride, width, " " * 20)
+        windows.append(f"        {cond} (window == {i}) & (OW >= {PIXELS}):")
+        # the row's last run moves left to end at the edge: a few pixels computed twice
+        windows.append(f"            ox = min(ox, OW - {PIXELS})")
+        windows += _columns(kw, stride, " " * 12)
+        windows += [
+            f"            {' = '.join(f'a{p}' for p in range(PIXELS))} = b",
+            "            for ky in range(KH):",
+            "                iy = oy * sh - ph + ky * dh",
+            "                if iy < 0 or iy >= H:",
+            "                    continue",
+            f"                base = xb + iy * W * {width} + (ox * sw - pw) * {width}",
+            f"                wrow = wb + ky * KW * {width}",
+        ]
+        windows += _window(kw, stride, width, " " * 16)
+        windows += [f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
+                    for p in range(PIXELS)]  # fmt: skip
+        windows.append(f"            ox += {PIXELS}")
     windows = "\n".join(windows)
+    window_of = " else ".join(f"{i} if (KW == {kw}) & (sw == {stride}) & (dw == 1)"
+                              for i, (kw, stride) in enumerate(WINDOWS)) + " else -1"  # fmt: skip
     stores = "\n".join(
         f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
         for p in range(PIXELS)
@@ -64,22 +90,20 @@ def depthwise_c{width}_job(x, w, bias, y, g, job):
     yb = ((n * Cb + cb) * OH + oy) * OW * {width}
     wb = cb * KH * KW * {width}
     b = load(bias, cb * {width})
+    window = {window_of}
     ox = 0
     while ox < OW:
-        if ox >= lo and ox + {PIXELS} <= hi:
+{windows}
+        elif ox >= lo and ox + {PIXELS} <= hi:
             {starts} = b
             for ky in range(KH):
                 iy = oy * sh - ph + ky * dh
                 if iy < 0 or iy >= H:
                     continue
                 row = xb + iy * W * {width}
-                base = row + (ox * sw - pw) * {width}
-                wrow = wb + ky * KW * {width}
-{windows}
-                else:
-                    for kx in range(KW):
-                        wv = load(w, wrow + kx * {width})
-                        at = row + (ox * sw - pw + kx * dw) * {width}
+                for kx in range(KW):
+                    wv = load(w, wb + (ky * KW + kx) * {width})
+                    at = row + (ox * sw - pw + kx * dw) * {width}
 {accumulate}
 {stores}
             ox += {PIXELS}
