@@ -77,6 +77,40 @@ def test_blocked_in_blocked_out_with_residual_and_activation(block, act, rng):
     assert relative_error(out, expected) <= LIMIT
 
 
+@pytest.mark.parametrize("block", [4, 8, 16])
+@pytest.mark.parametrize("size", [7, 4])  # 49 pixels: an image's last block overlaps; 16
+def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, rng):
+    """1x1 stride 1 (the line kernels): blocks end at each image's edge, the residual is the
+    output buffer itself (a pixel summed twice would show), and the pre-activation of the
+    next unit is written beside it; 96 filters are 4 + 2 blocks of 16 (the narrow kernel)."""
+    from tilewise.kernels.activation import RELU
+
+    geometry = (3, 40, 96, size, (1, 1), (1, 1), (0, 0), (), (1, 1))
+    attrs, in_shape, out_shape, x, w, b, ref = _case(geometry, rng)
+    conv = BlockedConvolution({**attrs, "act": "relu6"}, w, b, in_shape, out_shape,
+                              input_blocked=True, output_blocked=True, block=block)  # fmt: skip
+    assert conv.line
+    conv.add_residual()
+    scale, shift = uniform(rng, (96,)), uniform(rng, (96,))
+    assert conv.add_second_output(scale, shift, RELU)
+    residual = uniform(rng, out_shape)
+    xb = np.empty(blocked_shape(in_shape, block), np.float32)
+    yb = np.empty(blocked_shape(out_shape, block), np.float32)
+    second = np.full_like(yb, np.nan)
+    to_blocked(x, xb)
+    to_blocked(residual, yb)
+    conv.bind_second(second)
+    conv.run(xb, yb, np.empty(max(conv.scratch, 1), np.float32), residual=yb)
+    out, out2 = np.empty(out_shape, np.float32), np.empty(out_shape, np.float32)
+    from_blocked(yb, out)
+    from_blocked(second, out2)
+    expected = np.clip(ref + residual, 0, 6)
+    assert relative_error(out, expected) <= LIMIT
+    column = (1, -1, 1, 1)
+    expected2 = np.maximum(expected * scale.reshape(column) + shift.reshape(column), 0)
+    assert relative_error(out2, expected2) <= LIMIT
+
+
 def test_reorders_round_trip_and_zero_the_padding_lanes(rng):
     x = uniform(rng, (2, 21, 5, 3))
     blocked = np.full(blocked_shape(x.shape, 8), np.nan, np.float32)

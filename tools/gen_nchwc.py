@@ -11,6 +11,8 @@ edge blocks read the taps that fall into padding from a zero (`broadcast_or_zero
 
 from __future__ import annotations
 
+import re
+
 from codegen import header, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
@@ -169,7 +171,102 @@ def kernel(width: int, narrow: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[str]:
+def line_kernel(width: int, narrow: bool = False) -> str:
+    """A 1x1, stride-1, unpadded convolution on blocked input (Winograd's products too):
+    a block is RW neighbouring pixels of one image, read at fixed offsets from one pointer,
+    so a block costs no per-pixel index arithmetic and no edge checks (the general kernel
+    spent ~250 cycles a block on them, as long as 16 channels of products). An image's last
+    block moves left to end at its edge; the pixels it computes twice are stored once."""
+    rk, rw = (NARROW if narrow else CONFIGS)[width]
+    func = f"conv_c{width}_line" + ("_narrow" if narrow else "")
+    body = " " * 8
+    lines = [
+        "@njit(cache=True)",
+        f"def {func}_job(x, w, bias, y, res, out2, aff, g, job):",
+        f'    """One job: {rk} output blocks x a run of {rw}-pixel blocks, {width} lanes."""',
+    ]
+    fields = len(lines)  # the geometry fields it reads go here, when the body is written
+    lines += [
+        "    plane = OH * OW",
+        f"    per_image = (plane + {rw - 1}) // {rw}",
+        f"    kg_size = Cb * cin * {rk * width}",
+        "    if wsn:",
+        "        chunks = (per_image + bpj - 1) // bpj",
+        "        image = job // (KG * chunks)",
+        "        rest = job - image * KG * chunks",
+        "        kg = rest // chunks",
+        "        first = image * per_image + (rest - kg * chunks) * bpj",
+        "        last = min((image + 1) * per_image, first + bpj)",
+        "    else:",
+        "        chunks = (N * per_image + bpj - 1) // bpj",
+        "        kg = job // chunks",
+        "        first = (job - kg * chunks) * bpj",
+        "        last = min(N * per_image, first + bpj)",
+        "    n = first // per_image",
+        f"    q = (first - n * per_image) * {rw}",
+        "    for _ in range(first, last):",
+        "        if q >= plane:  # the next image",
+        "            n += 1",
+        "            q = 0",
+        f"        start = min(q, plane - {rw})",
+        f"        o = xb + n * xs0 + start * {width}",
+        "        wo = kg * kg_size + n * wsn",
+    ]
+    for r in range(rk):
+        lines += [f"{body}a{r}_{j} = load(bias, (kg * {rk} + {r}) * {width})" for j in range(rw)]
+    lines += [
+        f"{body}for cb in range(Cb):",
+        f"{body}    t = o + cb * xs1",
+    ]
+    # the next input block's lines for this block: a plane away, on another page
+    lines += [f"{body}    prefetch(x, t + xs1 + {j * width})" for j in range(rw)]
+    lines.append(f"{body}    for ci in range(cin):")
+    lines += _products(body + " " * 8, rk, rw, width, checked=False, line=True)
+    lines.append(f"{body}for r in range({rk}):")
+    lines.append(f"{body}    kb = kg * {rk} + r")
+    for r in range(rk):
+        cond = "if" if r == 0 else "elif"
+        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
+        lines.append(f"{body}    {cond} r == {r}:")
+        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
+    lines.append(f"{body}    if kb < Kb:")
+    for j in range(rw):
+        lines += [
+            f"{body}        if start + {j} >= q:",
+            f"{body}            e = e{j}",
+            f"{body}            at = n * ys0 + kb * ys1 + (start + {j}) * yq",
+            f"{body}            if has_res:",
+            f"{body}                r_at = rb + n * rs0 + kb * rs1 + (start + {j}) * {width}",
+            f"{body}                e = add(e, load(res, r_at))",
+            f"{body}            e = activate(e, act)",
+            f"{body}            store(y, yb + at, e)",
+            f"{body}            if has_y2:",
+            f"{body}                scale = load(aff, kb * {width})",
+            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
+            f"{body}                store(out2, yb + at, activate(e, act2))",
+        ]
+    lines.append(f"{body}q += {rw}")
+    text = "\n".join(lines[fields:])
+    lines[fields:fields] = [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)
+                            if re.search(rf"\b{name}\b", text)]  # fmt: skip
+    lines += [
+        "",
+        "",
+        "@njit(parallel=True, cache=True)",
+        f"def {func}(x, w, bias, y, res, out2, aff, g):",
+        f'    """conv_c{width}\'s contract, for 1x1, stride-1, unpadded blocked input."""',
+        f"    per_image = (g[12] * g[13] + {rw - 1}) // {rw}",
+        "    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])",
+        "    if g[32]:  # per-image weights",
+        "        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])",
+        "    for job in prange(jobs):",
+        f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
+    ]
+    return "\n".join(lines)
+
+
+def _products(indent: str, rk: int, rw: int, width: int, checked: bool,
+              line: bool = False) -> list[str]:  # fmt: skip
     """One input channel's RK*RW FMAs. With 32 registers: RK weights, then per pixel one
     broadcast and its RK FMAs (RK*RW + RK + 1 live); in the other order LLVM's scheduler for
     some CPUs (rocketlake) hoisted weight loads above RW live broadcasts and spilled. With
@@ -177,6 +274,8 @@ def _products(indent: str, rk: int, rw: int, width: int, checked: bool) -> list[
     blocks select each tap's source pointer (input or a zero) outside the channel loop."""
 
     def broadcast(j: int) -> str:
+        if line:  # one pointer, the pixels at fixed offsets from it
+            return f"broadcast(x, t + ci + {j * width})"
         if checked:
             return f"broadcast_or_zero(x, t{j} + ci * s{j}, v{j})"
         return f"broadcast(x, t{j} + c)"
@@ -232,8 +331,28 @@ def render() -> str:
              f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)",
              f"NARROW_BLOCKING = {NARROW!r}  # for a layer's last 1-2 blocks"]  # fmt: skip
     for width in CONFIGS:
-        parts += per_width(width, [activation(), kernel(width), kernel(width, True)], OPS)
+        parts += per_width(
+            width,
+            [
+                activation(),
+                kernel(width),
+                kernel(width, True),
+                line_kernel(width),
+                line_kernel(width, True),
+            ],
+            OPS,
+        )
     kernels = ", ".join(f"{width}: conv_c{width}" for width in CONFIGS)
     narrow = ", ".join(f"{width}: conv_c{width}_narrow" for width in CONFIGS)
-    parts += ["", "", f"KERNELS = {{{kernels}}}", f"NARROW_KERNELS = {{{narrow}}}", ""]
+    line = ", ".join(f"{width}: conv_c{width}_line" for width in CONFIGS)
+    line_narrow = ", ".join(f"{width}: conv_c{width}_line_narrow" for width in CONFIGS)
+    parts += [
+        "",
+        "",
+        f"KERNELS = {{{kernels}}}",
+        f"NARROW_KERNELS = {{{narrow}}}",
+        f"LINE_KERNELS = {{{line}}}",
+        f"LINE_NARROW_KERNELS = {{{line_narrow}}}",
+        "",
+    ]
     return "\n".join(parts)

@@ -23,11 +23,15 @@ from tilewise.kernels.nchwc_generated import (
     BLOCKING,
     GEOMETRY,
     KERNELS,
+    LINE_KERNELS,
+    LINE_NARROW_KERNELS,
     NARROW_BLOCKING,
     NARROW_KERNELS,
 )
 
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
+# the line kernels' blocks stay in one image: a plane holds at least one of the widest
+LINE_MIN_PIXELS = max(rw for _, rw in (*BLOCKING.values(), *NARROW_BLOCKING.values()))
 MIN_JOBS = 16  # parallel jobs per call: Numba's static split then stays balanced
 # max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
 # measured worst 1.4e-6 (inception-v3's 5x5 layer), limit with a 2.5x margin
@@ -218,6 +222,9 @@ class BlockedConvolution(BlockedIO):
             "has_res": 0, "act": self.act, "wsn": 0, "yq": c, "has_y2": 0, "act2": NONE,
             "shift": 0,
         }  # fmt: skip
+        # 1x1, stride 1, unpadded, blocked input: the line kernels (no per-pixel indexing)
+        self.line = (kh, kw) == (1, 1) and tuple(attrs["stride"]) == (1, 1) and not direct_nchw
+        self.line &= (out_h, out_w) == (height, width) and out_h * out_w >= LINE_MIN_PIXELS
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
         for kb0, kb1, narrow in output_parts(out_blocks, c):
             rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
@@ -227,11 +234,15 @@ class BlockedConvolution(BlockedIO):
             part_bias = np.zeros(kgroups * rk * c, np.float32)
             if bias is not None:
                 part_bias[: hi - lo] = bias[lo:hi]
-            bpj = _blocks_per_job(batch * out_h * out_w, rw, kgroups)
+            if self.line:  # blocks never straddle two images
+                bpj = blocks_per_job(batch * blocks(out_h * out_w, rw), kgroups)
+                kernel = (LINE_NARROW_KERNELS if narrow else LINE_KERNELS)[c]
+            else:
+                bpj = _blocks_per_job(batch * out_h * out_w, rw, kgroups)
+                kernel = (NARROW_KERNELS if narrow else KERNELS)[c]
             geometry = {**shared, "Kb": kb1 - kb0, "yb": kb0 * plane, "rb": kb0 * plane,
                         "KG": kgroups, "bpj": bpj}  # fmt: skip
             fields = np.array([geometry[name] for name in GEOMETRY], np.int64)
-            kernel = (NARROW_KERNELS if narrow else KERNELS)[c]
             self.parts.append((kernel, packed, part_bias, fields))
         self.affine = [part[2] for part in self.parts]  # a second output's scale and shift
         self.second: np.ndarray | None = None  # that output's array

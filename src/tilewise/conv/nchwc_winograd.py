@@ -22,6 +22,7 @@ from tilewise.conv.cost import gemm_flops_per_thread, weight_seconds
 from tilewise.conv.nchwc import (
     EFFICIENCY,
     EPILOGUE_ACTS,
+    LINE_MIN_PIXELS,
     BlockedIO,
     blocks,
     output_parts,
@@ -35,6 +36,8 @@ from tilewise.kernels.activation import CODES, NONE
 from tilewise.kernels.nchwc_generated import (
     BLOCKING,
     GEOMETRY,
+    LINE_KERNELS,
+    LINE_NARROW_KERNELS,
     NARROW_BLOCKING,
     NARROW_KERNELS,
 )
@@ -142,7 +145,7 @@ class BlockedWinograd(BlockedIO):
         self.out_bytes = 4 * batch * self.filters * out_h * out_w
 
     def _pack_products(self, u: np.ndarray, out_blocks: int) -> list[tuple]:
-        """(kernel, U packed per position for the direct kernel, zero bias, rk, rw, kb0,
+        """(narrow, U packed per position for the direct kernel, zero bias, rk, rw, kb0,
         kb1) per output part, as BlockedConvolution splits its filters."""
         c, positions = self.block, u.shape[0]
         parts = []
@@ -151,17 +154,18 @@ class BlockedWinograd(BlockedIO):
             hi = min(kb1 * c, u.shape[1])
             packed = [pack_weights(u[p], kb0 * c, hi, rk, c, self.channels // c, c)
                       for p in range(positions)]  # fmt: skip
-            kernel = (NARROW_KERNELS if narrow else DIRECT_KERNELS)[c]
             bias = np.zeros(blocks(kb1 - kb0, rk) * rk * c, np.float32)
-            parts.append((kernel, np.concatenate(packed), bias, rk, rw, kb0, kb1))
+            parts.append((narrow, np.concatenate(packed), bias, rk, rw, kb0, kb1))
         return parts
 
-    def _product_geometry(self, tiles: int) -> list[np.ndarray]:
-        """The direct kernel's GEOMETRY per part: V (positions, Cb, tiles, c) as a batch of
-        blocked 1 x tiles images, M (positions, Kb, tiles, c) as its output."""
+    def _product_geometry(self, tiles: int) -> list[tuple]:
+        """(kernel, its GEOMETRY) per part: V (positions, Cb, tiles, c) as a batch of
+        blocked 1 x tiles images, M (positions, Kb, tiles, c) as its output; the line
+        kernels where a position's tiles hold one of their blocks."""
         c, positions = self.block, self.positions
+        line = tiles >= LINE_MIN_PIXELS
         fields = []
-        for _, packed, _, rk, rw, kb0, kb1 in self.products:
+        for narrow, packed, _, rk, rw, kb0, kb1 in self.products:
             kgroups = blocks(kb1 - kb0, rk)
             geometry = {
                 "N": positions, "Cb": self.channels // c, "H": 1, "W": tiles, "cin": c,
@@ -173,7 +177,18 @@ class BlockedWinograd(BlockedIO):
                 "yq": c, "has_y2": 0, "act2": NONE, "shift": 0,
                 "bpj": blocks(tiles, rw),  # a job: one position's kgroup
             }  # fmt: skip
-            fields.append(np.array([geometry[name] for name in GEOMETRY], np.int64))
+            kernels = {
+                (False, False): DIRECT_KERNELS,
+                (False, True): NARROW_KERNELS,
+                (True, False): LINE_KERNELS,
+                (True, True): LINE_NARROW_KERNELS,
+            }
+            fields.append(
+                (
+                    kernels[line, narrow][c],
+                    np.array([geometry[name] for name in GEOMETRY], np.int64),
+                )
+            )
         return fields
 
     def _phase_work(self, in_shape: tuple, out_shape: tuple, elements: int) -> dict:
@@ -211,7 +226,8 @@ class BlockedWinograd(BlockedIO):
             self.input_kernel(x, v, into)
             if profile:
                 profile.lap("input transform")
-            for (kernel, u, zero, *_), geometry in zip(self.products, products, strict=True):
+            for (_, u, zero, *_), (kernel, geometry) in zip(self.products, products,
+                                                             strict=True):  # fmt: skip
                 kernel(v, u, zero, mm, mm, mm, zero, geometry)
             if profile:
                 profile.lap("products")

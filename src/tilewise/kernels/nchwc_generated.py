@@ -993,6 +993,508 @@ def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
         conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 4 output blocks x a run of 6-pixel blocks, 16 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 5) // 6
+    kg_size = Cb * cin * 64
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 6
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 6)
+        o = xb + n * xs0 + start * 16
+        wo = kg * kg_size + n * wsn
+        a0_0 = load16(bias, (kg * 4 + 0) * 16)
+        a0_1 = load16(bias, (kg * 4 + 0) * 16)
+        a0_2 = load16(bias, (kg * 4 + 0) * 16)
+        a0_3 = load16(bias, (kg * 4 + 0) * 16)
+        a0_4 = load16(bias, (kg * 4 + 0) * 16)
+        a0_5 = load16(bias, (kg * 4 + 0) * 16)
+        a1_0 = load16(bias, (kg * 4 + 1) * 16)
+        a1_1 = load16(bias, (kg * 4 + 1) * 16)
+        a1_2 = load16(bias, (kg * 4 + 1) * 16)
+        a1_3 = load16(bias, (kg * 4 + 1) * 16)
+        a1_4 = load16(bias, (kg * 4 + 1) * 16)
+        a1_5 = load16(bias, (kg * 4 + 1) * 16)
+        a2_0 = load16(bias, (kg * 4 + 2) * 16)
+        a2_1 = load16(bias, (kg * 4 + 2) * 16)
+        a2_2 = load16(bias, (kg * 4 + 2) * 16)
+        a2_3 = load16(bias, (kg * 4 + 2) * 16)
+        a2_4 = load16(bias, (kg * 4 + 2) * 16)
+        a2_5 = load16(bias, (kg * 4 + 2) * 16)
+        a3_0 = load16(bias, (kg * 4 + 3) * 16)
+        a3_1 = load16(bias, (kg * 4 + 3) * 16)
+        a3_2 = load16(bias, (kg * 4 + 3) * 16)
+        a3_3 = load16(bias, (kg * 4 + 3) * 16)
+        a3_4 = load16(bias, (kg * 4 + 3) * 16)
+        a3_5 = load16(bias, (kg * 4 + 3) * 16)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch16(x, t + xs1 + 0)
+            prefetch16(x, t + xs1 + 16)
+            prefetch16(x, t + xs1 + 32)
+            prefetch16(x, t + xs1 + 48)
+            prefetch16(x, t + xs1 + 64)
+            prefetch16(x, t + xs1 + 80)
+            for ci in range(cin):
+                w0 = load16(w, wo + 0)
+                w1 = load16(w, wo + 16)
+                w2 = load16(w, wo + 32)
+                w3 = load16(w, wo + 48)
+                b = broadcast16(x, t + ci + 0)
+                a0_0 = fma16(b, w0, a0_0)
+                a1_0 = fma16(b, w1, a1_0)
+                a2_0 = fma16(b, w2, a2_0)
+                a3_0 = fma16(b, w3, a3_0)
+                b = broadcast16(x, t + ci + 16)
+                a0_1 = fma16(b, w0, a0_1)
+                a1_1 = fma16(b, w1, a1_1)
+                a2_1 = fma16(b, w2, a2_1)
+                a3_1 = fma16(b, w3, a3_1)
+                b = broadcast16(x, t + ci + 32)
+                a0_2 = fma16(b, w0, a0_2)
+                a1_2 = fma16(b, w1, a1_2)
+                a2_2 = fma16(b, w2, a2_2)
+                a3_2 = fma16(b, w3, a3_2)
+                b = broadcast16(x, t + ci + 48)
+                a0_3 = fma16(b, w0, a0_3)
+                a1_3 = fma16(b, w1, a1_3)
+                a2_3 = fma16(b, w2, a2_3)
+                a3_3 = fma16(b, w3, a3_3)
+                b = broadcast16(x, t + ci + 64)
+                a0_4 = fma16(b, w0, a0_4)
+                a1_4 = fma16(b, w1, a1_4)
+                a2_4 = fma16(b, w2, a2_4)
+                a3_4 = fma16(b, w3, a3_4)
+                b = broadcast16(x, t + ci + 80)
+                a0_5 = fma16(b, w0, a0_5)
+                a1_5 = fma16(b, w1, a1_5)
+                a2_5 = fma16(b, w2, a2_5)
+                a3_5 = fma16(b, w3, a3_5)
+                prefetch16(w, wo + 1024)
+                prefetch16(w, wo + 1040)
+                prefetch16(w, wo + 1056)
+                prefetch16(w, wo + 1072)
+                wo += 64
+        for r in range(4):
+            kb = kg * 4 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+            elif r == 2:
+                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+            elif r == 3:
+                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 3 >= q:
+                    e = e3
+                    at = n * ys0 + kb * ys1 + (start + 3) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 4 >= q:
+                    e = e4
+                    at = n * ys0 + kb * ys1 + (start + 4) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 5 >= q:
+                    e = e5
+                    at = n * ys0 + kb * ys1 + (start + 5) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+        q += 6
+
+
+@njit(parallel=True, cache=True)
+def conv_c16_line(x, w, bias, y, res, out2, aff, g):
+    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 5) // 6
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c16_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 2 output blocks x a run of 10-pixel blocks, 16 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 9) // 10
+    kg_size = Cb * cin * 32
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 10
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 10)
+        o = xb + n * xs0 + start * 16
+        wo = kg * kg_size + n * wsn
+        a0_0 = load16(bias, (kg * 2 + 0) * 16)
+        a0_1 = load16(bias, (kg * 2 + 0) * 16)
+        a0_2 = load16(bias, (kg * 2 + 0) * 16)
+        a0_3 = load16(bias, (kg * 2 + 0) * 16)
+        a0_4 = load16(bias, (kg * 2 + 0) * 16)
+        a0_5 = load16(bias, (kg * 2 + 0) * 16)
+        a0_6 = load16(bias, (kg * 2 + 0) * 16)
+        a0_7 = load16(bias, (kg * 2 + 0) * 16)
+        a0_8 = load16(bias, (kg * 2 + 0) * 16)
+        a0_9 = load16(bias, (kg * 2 + 0) * 16)
+        a1_0 = load16(bias, (kg * 2 + 1) * 16)
+        a1_1 = load16(bias, (kg * 2 + 1) * 16)
+        a1_2 = load16(bias, (kg * 2 + 1) * 16)
+        a1_3 = load16(bias, (kg * 2 + 1) * 16)
+        a1_4 = load16(bias, (kg * 2 + 1) * 16)
+        a1_5 = load16(bias, (kg * 2 + 1) * 16)
+        a1_6 = load16(bias, (kg * 2 + 1) * 16)
+        a1_7 = load16(bias, (kg * 2 + 1) * 16)
+        a1_8 = load16(bias, (kg * 2 + 1) * 16)
+        a1_9 = load16(bias, (kg * 2 + 1) * 16)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch16(x, t + xs1 + 0)
+            prefetch16(x, t + xs1 + 16)
+            prefetch16(x, t + xs1 + 32)
+            prefetch16(x, t + xs1 + 48)
+            prefetch16(x, t + xs1 + 64)
+            prefetch16(x, t + xs1 + 80)
+            prefetch16(x, t + xs1 + 96)
+            prefetch16(x, t + xs1 + 112)
+            prefetch16(x, t + xs1 + 128)
+            prefetch16(x, t + xs1 + 144)
+            for ci in range(cin):
+                w0 = load16(w, wo + 0)
+                w1 = load16(w, wo + 16)
+                b = broadcast16(x, t + ci + 0)
+                a0_0 = fma16(b, w0, a0_0)
+                a1_0 = fma16(b, w1, a1_0)
+                b = broadcast16(x, t + ci + 16)
+                a0_1 = fma16(b, w0, a0_1)
+                a1_1 = fma16(b, w1, a1_1)
+                b = broadcast16(x, t + ci + 32)
+                a0_2 = fma16(b, w0, a0_2)
+                a1_2 = fma16(b, w1, a1_2)
+                b = broadcast16(x, t + ci + 48)
+                a0_3 = fma16(b, w0, a0_3)
+                a1_3 = fma16(b, w1, a1_3)
+                b = broadcast16(x, t + ci + 64)
+                a0_4 = fma16(b, w0, a0_4)
+                a1_4 = fma16(b, w1, a1_4)
+                b = broadcast16(x, t + ci + 80)
+                a0_5 = fma16(b, w0, a0_5)
+                a1_5 = fma16(b, w1, a1_5)
+                b = broadcast16(x, t + ci + 96)
+                a0_6 = fma16(b, w0, a0_6)
+                a1_6 = fma16(b, w1, a1_6)
+                b = broadcast16(x, t + ci + 112)
+                a0_7 = fma16(b, w0, a0_7)
+                a1_7 = fma16(b, w1, a1_7)
+                b = broadcast16(x, t + ci + 128)
+                a0_8 = fma16(b, w0, a0_8)
+                a1_8 = fma16(b, w1, a1_8)
+                b = broadcast16(x, t + ci + 144)
+                a0_9 = fma16(b, w0, a0_9)
+                a1_9 = fma16(b, w1, a1_9)
+                prefetch16(w, wo + 1024)
+                prefetch16(w, wo + 1040)
+                wo += 32
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a0_0,
+                    a0_1,
+                    a0_2,
+                    a0_3,
+                    a0_4,
+                    a0_5,
+                    a0_6,
+                    a0_7,
+                    a0_8,
+                    a0_9,
+                )
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a1_0,
+                    a1_1,
+                    a1_2,
+                    a1_3,
+                    a1_4,
+                    a1_5,
+                    a1_6,
+                    a1_7,
+                    a1_8,
+                    a1_9,
+                )
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 3 >= q:
+                    e = e3
+                    at = n * ys0 + kb * ys1 + (start + 3) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 4 >= q:
+                    e = e4
+                    at = n * ys0 + kb * ys1 + (start + 4) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 5 >= q:
+                    e = e5
+                    at = n * ys0 + kb * ys1 + (start + 5) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 6 >= q:
+                    e = e6
+                    at = n * ys0 + kb * ys1 + (start + 6) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 6) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 7 >= q:
+                    e = e7
+                    at = n * ys0 + kb * ys1 + (start + 7) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 7) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 8 >= q:
+                    e = e8
+                    at = n * ys0 + kb * ys1 + (start + 8) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 8) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+                if start + 9 >= q:
+                    e = e9
+                    at = n * ys0 + kb * ys1 + (start + 9) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 9) * 16
+                        e = add16(e, load16(res, r_at))
+                    e = activate16(e, act)
+                    store16(y, yb + at, e)
+                    if has_y2:
+                        scale = load16(aff, kb * 16)
+                        e = fma16(e, scale, load16(aff, shift + kb * 16))
+                        store16(out2, yb + at, activate16(e, act2))
+        q += 10
+
+
+@njit(parallel=True, cache=True)
+def conv_c16_line_narrow(x, w, bias, y, res, out2, aff, g):
+    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
 (
     load8,
     store8,
@@ -1581,6 +2083,327 @@ def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
         jobs = g[0] * g[30] * ((((plane + 4) // 5) + g[31] - 1) // g[31])
     for job in prange(jobs):  # the body is its own function: parfor passes stay fast
         conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 4 output blocks x a run of 3-pixel blocks, 8 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 2) // 3
+    kg_size = Cb * cin * 32
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 3
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 3)
+        o = xb + n * xs0 + start * 8
+        wo = kg * kg_size + n * wsn
+        a0_0 = load8(bias, (kg * 4 + 0) * 8)
+        a0_1 = load8(bias, (kg * 4 + 0) * 8)
+        a0_2 = load8(bias, (kg * 4 + 0) * 8)
+        a1_0 = load8(bias, (kg * 4 + 1) * 8)
+        a1_1 = load8(bias, (kg * 4 + 1) * 8)
+        a1_2 = load8(bias, (kg * 4 + 1) * 8)
+        a2_0 = load8(bias, (kg * 4 + 2) * 8)
+        a2_1 = load8(bias, (kg * 4 + 2) * 8)
+        a2_2 = load8(bias, (kg * 4 + 2) * 8)
+        a3_0 = load8(bias, (kg * 4 + 3) * 8)
+        a3_1 = load8(bias, (kg * 4 + 3) * 8)
+        a3_2 = load8(bias, (kg * 4 + 3) * 8)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch8(x, t + xs1 + 0)
+            prefetch8(x, t + xs1 + 8)
+            prefetch8(x, t + xs1 + 16)
+            for ci in range(cin):
+                b0 = broadcast8(x, t + ci + 0)
+                b1 = broadcast8(x, t + ci + 8)
+                b2 = broadcast8(x, t + ci + 16)
+                wr = load8(w, wo + 0)
+                a0_0 = fma8(b0, wr, a0_0)
+                a0_1 = fma8(b1, wr, a0_1)
+                a0_2 = fma8(b2, wr, a0_2)
+                wr = load8(w, wo + 8)
+                a1_0 = fma8(b0, wr, a1_0)
+                a1_1 = fma8(b1, wr, a1_1)
+                a1_2 = fma8(b2, wr, a1_2)
+                wr = load8(w, wo + 16)
+                a2_0 = fma8(b0, wr, a2_0)
+                a2_1 = fma8(b1, wr, a2_1)
+                a2_2 = fma8(b2, wr, a2_2)
+                wr = load8(w, wo + 24)
+                a3_0 = fma8(b0, wr, a3_0)
+                a3_1 = fma8(b1, wr, a3_1)
+                a3_2 = fma8(b2, wr, a3_2)
+                prefetch8(w, wo + 1024)
+                prefetch8(w, wo + 1040)
+                wo += 32
+        for r in range(4):
+            kb = kg * 4 + r
+            if r == 0:
+                e0, e1, e2 = a0_0, a0_1, a0_2
+            elif r == 1:
+                e0, e1, e2 = a1_0, a1_1, a1_2
+            elif r == 2:
+                e0, e1, e2 = a2_0, a2_1, a2_2
+            elif r == 3:
+                e0, e1, e2 = a3_0, a3_1, a3_2
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+        q += 3
+
+
+@njit(parallel=True, cache=True)
+def conv_c8_line(x, w, bias, y, res, out2, aff, g):
+    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 2) // 3
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c8_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 2 output blocks x a run of 5-pixel blocks, 8 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 4) // 5
+    kg_size = Cb * cin * 16
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 5
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 5)
+        o = xb + n * xs0 + start * 8
+        wo = kg * kg_size + n * wsn
+        a0_0 = load8(bias, (kg * 2 + 0) * 8)
+        a0_1 = load8(bias, (kg * 2 + 0) * 8)
+        a0_2 = load8(bias, (kg * 2 + 0) * 8)
+        a0_3 = load8(bias, (kg * 2 + 0) * 8)
+        a0_4 = load8(bias, (kg * 2 + 0) * 8)
+        a1_0 = load8(bias, (kg * 2 + 1) * 8)
+        a1_1 = load8(bias, (kg * 2 + 1) * 8)
+        a1_2 = load8(bias, (kg * 2 + 1) * 8)
+        a1_3 = load8(bias, (kg * 2 + 1) * 8)
+        a1_4 = load8(bias, (kg * 2 + 1) * 8)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch8(x, t + xs1 + 0)
+            prefetch8(x, t + xs1 + 8)
+            prefetch8(x, t + xs1 + 16)
+            prefetch8(x, t + xs1 + 24)
+            prefetch8(x, t + xs1 + 32)
+            for ci in range(cin):
+                w0 = load8(w, wo + 0)
+                w1 = load8(w, wo + 8)
+                b = broadcast8(x, t + ci + 0)
+                a0_0 = fma8(b, w0, a0_0)
+                a1_0 = fma8(b, w1, a1_0)
+                b = broadcast8(x, t + ci + 8)
+                a0_1 = fma8(b, w0, a0_1)
+                a1_1 = fma8(b, w1, a1_1)
+                b = broadcast8(x, t + ci + 16)
+                a0_2 = fma8(b, w0, a0_2)
+                a1_2 = fma8(b, w1, a1_2)
+                b = broadcast8(x, t + ci + 24)
+                a0_3 = fma8(b, w0, a0_3)
+                a1_3 = fma8(b, w1, a1_3)
+                b = broadcast8(x, t + ci + 32)
+                a0_4 = fma8(b, w0, a0_4)
+                a1_4 = fma8(b, w1, a1_4)
+                prefetch8(w, wo + 1024)
+                wo += 16
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4 = a0_0, a0_1, a0_2, a0_3, a0_4
+            elif r == 1:
+                e0, e1, e2, e3, e4 = a1_0, a1_1, a1_2, a1_3, a1_4
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 3 >= q:
+                    e = e3
+                    at = n * ys0 + kb * ys1 + (start + 3) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+                if start + 4 >= q:
+                    e = e4
+                    at = n * ys0 + kb * ys1 + (start + 4) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 8
+                        e = add8(e, load8(res, r_at))
+                    e = activate8(e, act)
+                    store8(y, yb + at, e)
+                    if has_y2:
+                        scale = load8(aff, kb * 8)
+                        e = fma8(e, scale, load8(aff, shift + kb * 8))
+                        store8(out2, yb + at, activate8(e, act2))
+        q += 5
+
+
+@njit(parallel=True, cache=True)
+def conv_c8_line_narrow(x, w, bias, y, res, out2, aff, g):
+    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 4) // 5
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 (
@@ -2515,5 +3338,505 @@ def conv_c4_narrow(x, w, bias, y, res, out2, aff, g):
         conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 4 output blocks x a run of 6-pixel blocks, 4 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 5) // 6
+    kg_size = Cb * cin * 16
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 6
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 6)
+        o = xb + n * xs0 + start * 4
+        wo = kg * kg_size + n * wsn
+        a0_0 = load4(bias, (kg * 4 + 0) * 4)
+        a0_1 = load4(bias, (kg * 4 + 0) * 4)
+        a0_2 = load4(bias, (kg * 4 + 0) * 4)
+        a0_3 = load4(bias, (kg * 4 + 0) * 4)
+        a0_4 = load4(bias, (kg * 4 + 0) * 4)
+        a0_5 = load4(bias, (kg * 4 + 0) * 4)
+        a1_0 = load4(bias, (kg * 4 + 1) * 4)
+        a1_1 = load4(bias, (kg * 4 + 1) * 4)
+        a1_2 = load4(bias, (kg * 4 + 1) * 4)
+        a1_3 = load4(bias, (kg * 4 + 1) * 4)
+        a1_4 = load4(bias, (kg * 4 + 1) * 4)
+        a1_5 = load4(bias, (kg * 4 + 1) * 4)
+        a2_0 = load4(bias, (kg * 4 + 2) * 4)
+        a2_1 = load4(bias, (kg * 4 + 2) * 4)
+        a2_2 = load4(bias, (kg * 4 + 2) * 4)
+        a2_3 = load4(bias, (kg * 4 + 2) * 4)
+        a2_4 = load4(bias, (kg * 4 + 2) * 4)
+        a2_5 = load4(bias, (kg * 4 + 2) * 4)
+        a3_0 = load4(bias, (kg * 4 + 3) * 4)
+        a3_1 = load4(bias, (kg * 4 + 3) * 4)
+        a3_2 = load4(bias, (kg * 4 + 3) * 4)
+        a3_3 = load4(bias, (kg * 4 + 3) * 4)
+        a3_4 = load4(bias, (kg * 4 + 3) * 4)
+        a3_5 = load4(bias, (kg * 4 + 3) * 4)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch4(x, t + xs1 + 0)
+            prefetch4(x, t + xs1 + 4)
+            prefetch4(x, t + xs1 + 8)
+            prefetch4(x, t + xs1 + 12)
+            prefetch4(x, t + xs1 + 16)
+            prefetch4(x, t + xs1 + 20)
+            for ci in range(cin):
+                w0 = load4(w, wo + 0)
+                w1 = load4(w, wo + 4)
+                w2 = load4(w, wo + 8)
+                w3 = load4(w, wo + 12)
+                b = broadcast4(x, t + ci + 0)
+                a0_0 = fma4(b, w0, a0_0)
+                a1_0 = fma4(b, w1, a1_0)
+                a2_0 = fma4(b, w2, a2_0)
+                a3_0 = fma4(b, w3, a3_0)
+                b = broadcast4(x, t + ci + 4)
+                a0_1 = fma4(b, w0, a0_1)
+                a1_1 = fma4(b, w1, a1_1)
+                a2_1 = fma4(b, w2, a2_1)
+                a3_1 = fma4(b, w3, a3_1)
+                b = broadcast4(x, t + ci + 8)
+                a0_2 = fma4(b, w0, a0_2)
+                a1_2 = fma4(b, w1, a1_2)
+                a2_2 = fma4(b, w2, a2_2)
+                a3_2 = fma4(b, w3, a3_2)
+                b = broadcast4(x, t + ci + 12)
+                a0_3 = fma4(b, w0, a0_3)
+                a1_3 = fma4(b, w1, a1_3)
+                a2_3 = fma4(b, w2, a2_3)
+                a3_3 = fma4(b, w3, a3_3)
+                b = broadcast4(x, t + ci + 16)
+                a0_4 = fma4(b, w0, a0_4)
+                a1_4 = fma4(b, w1, a1_4)
+                a2_4 = fma4(b, w2, a2_4)
+                a3_4 = fma4(b, w3, a3_4)
+                b = broadcast4(x, t + ci + 20)
+                a0_5 = fma4(b, w0, a0_5)
+                a1_5 = fma4(b, w1, a1_5)
+                a2_5 = fma4(b, w2, a2_5)
+                a3_5 = fma4(b, w3, a3_5)
+                prefetch4(w, wo + 1024)
+                wo += 16
+        for r in range(4):
+            kb = kg * 4 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+            elif r == 2:
+                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+            elif r == 3:
+                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 3 >= q:
+                    e = e3
+                    at = n * ys0 + kb * ys1 + (start + 3) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 4 >= q:
+                    e = e4
+                    at = n * ys0 + kb * ys1 + (start + 4) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 5 >= q:
+                    e = e5
+                    at = n * ys0 + kb * ys1 + (start + 5) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+        q += 6
+
+
+@njit(parallel=True, cache=True)
+def conv_c4_line(x, w, bias, y, res, out2, aff, g):
+    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 5) // 6
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c4_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 2 output blocks x a run of 10-pixel blocks, 4 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 9) // 10
+    kg_size = Cb * cin * 8
+    if wsn:
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 10
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        start = min(q, plane - 10)
+        o = xb + n * xs0 + start * 4
+        wo = kg * kg_size + n * wsn
+        a0_0 = load4(bias, (kg * 2 + 0) * 4)
+        a0_1 = load4(bias, (kg * 2 + 0) * 4)
+        a0_2 = load4(bias, (kg * 2 + 0) * 4)
+        a0_3 = load4(bias, (kg * 2 + 0) * 4)
+        a0_4 = load4(bias, (kg * 2 + 0) * 4)
+        a0_5 = load4(bias, (kg * 2 + 0) * 4)
+        a0_6 = load4(bias, (kg * 2 + 0) * 4)
+        a0_7 = load4(bias, (kg * 2 + 0) * 4)
+        a0_8 = load4(bias, (kg * 2 + 0) * 4)
+        a0_9 = load4(bias, (kg * 2 + 0) * 4)
+        a1_0 = load4(bias, (kg * 2 + 1) * 4)
+        a1_1 = load4(bias, (kg * 2 + 1) * 4)
+        a1_2 = load4(bias, (kg * 2 + 1) * 4)
+        a1_3 = load4(bias, (kg * 2 + 1) * 4)
+        a1_4 = load4(bias, (kg * 2 + 1) * 4)
+        a1_5 = load4(bias, (kg * 2 + 1) * 4)
+        a1_6 = load4(bias, (kg * 2 + 1) * 4)
+        a1_7 = load4(bias, (kg * 2 + 1) * 4)
+        a1_8 = load4(bias, (kg * 2 + 1) * 4)
+        a1_9 = load4(bias, (kg * 2 + 1) * 4)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch4(x, t + xs1 + 0)
+            prefetch4(x, t + xs1 + 4)
+            prefetch4(x, t + xs1 + 8)
+            prefetch4(x, t + xs1 + 12)
+            prefetch4(x, t + xs1 + 16)
+            prefetch4(x, t + xs1 + 20)
+            prefetch4(x, t + xs1 + 24)
+            prefetch4(x, t + xs1 + 28)
+            prefetch4(x, t + xs1 + 32)
+            prefetch4(x, t + xs1 + 36)
+            for ci in range(cin):
+                w0 = load4(w, wo + 0)
+                w1 = load4(w, wo + 4)
+                b = broadcast4(x, t + ci + 0)
+                a0_0 = fma4(b, w0, a0_0)
+                a1_0 = fma4(b, w1, a1_0)
+                b = broadcast4(x, t + ci + 4)
+                a0_1 = fma4(b, w0, a0_1)
+                a1_1 = fma4(b, w1, a1_1)
+                b = broadcast4(x, t + ci + 8)
+                a0_2 = fma4(b, w0, a0_2)
+                a1_2 = fma4(b, w1, a1_2)
+                b = broadcast4(x, t + ci + 12)
+                a0_3 = fma4(b, w0, a0_3)
+                a1_3 = fma4(b, w1, a1_3)
+                b = broadcast4(x, t + ci + 16)
+                a0_4 = fma4(b, w0, a0_4)
+                a1_4 = fma4(b, w1, a1_4)
+                b = broadcast4(x, t + ci + 20)
+                a0_5 = fma4(b, w0, a0_5)
+                a1_5 = fma4(b, w1, a1_5)
+                b = broadcast4(x, t + ci + 24)
+                a0_6 = fma4(b, w0, a0_6)
+                a1_6 = fma4(b, w1, a1_6)
+                b = broadcast4(x, t + ci + 28)
+                a0_7 = fma4(b, w0, a0_7)
+                a1_7 = fma4(b, w1, a1_7)
+                b = broadcast4(x, t + ci + 32)
+                a0_8 = fma4(b, w0, a0_8)
+                a1_8 = fma4(b, w1, a1_8)
+                b = broadcast4(x, t + ci + 36)
+                a0_9 = fma4(b, w0, a0_9)
+                a1_9 = fma4(b, w1, a1_9)
+                prefetch4(w, wo + 1024)
+                wo += 8
+        for r in range(2):
+            kb = kg * 2 + r
+            if r == 0:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a0_0,
+                    a0_1,
+                    a0_2,
+                    a0_3,
+                    a0_4,
+                    a0_5,
+                    a0_6,
+                    a0_7,
+                    a0_8,
+                    a0_9,
+                )
+            elif r == 1:
+                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
+                    a1_0,
+                    a1_1,
+                    a1_2,
+                    a1_3,
+                    a1_4,
+                    a1_5,
+                    a1_6,
+                    a1_7,
+                    a1_8,
+                    a1_9,
+                )
+            if kb < Kb:
+                if start + 0 >= q:
+                    e = e0
+                    at = n * ys0 + kb * ys1 + (start + 0) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 1 >= q:
+                    e = e1
+                    at = n * ys0 + kb * ys1 + (start + 1) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 2 >= q:
+                    e = e2
+                    at = n * ys0 + kb * ys1 + (start + 2) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 3 >= q:
+                    e = e3
+                    at = n * ys0 + kb * ys1 + (start + 3) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 4 >= q:
+                    e = e4
+                    at = n * ys0 + kb * ys1 + (start + 4) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 5 >= q:
+                    e = e5
+                    at = n * ys0 + kb * ys1 + (start + 5) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 6 >= q:
+                    e = e6
+                    at = n * ys0 + kb * ys1 + (start + 6) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 6) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 7 >= q:
+                    e = e7
+                    at = n * ys0 + kb * ys1 + (start + 7) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 7) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 8 >= q:
+                    e = e8
+                    at = n * ys0 + kb * ys1 + (start + 8) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 8) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+                if start + 9 >= q:
+                    e = e9
+                    at = n * ys0 + kb * ys1 + (start + 9) * yq
+                    if has_res:
+                        r_at = rb + n * rs0 + kb * rs1 + (start + 9) * 4
+                        e = add4(e, load4(res, r_at))
+                    e = activate4(e, act)
+                    store4(y, yb + at, e)
+                    if has_y2:
+                        scale = load4(aff, kb * 4)
+                        e = fma4(e, scale, load4(aff, shift + kb * 4))
+                        store4(out2, yb + at, activate4(e, act2))
+        q += 10
+
+
+@njit(parallel=True, cache=True)
+def conv_c4_line_narrow(x, w, bias, y, res, out2, aff, g):
+    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}
 NARROW_KERNELS = {16: conv_c16_narrow, 8: conv_c8_narrow, 4: conv_c4_narrow}
+LINE_KERNELS = {16: conv_c16_line, 8: conv_c8_line, 4: conv_c4_line}
+LINE_NARROW_KERNELS = {16: conv_c16_line_narrow, 8: conv_c8_line_narrow, 4: conv_c4_line_narrow}
