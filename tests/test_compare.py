@@ -42,6 +42,26 @@ def test_compare_pipeline(tmp_path, capsys, monkeypatch):
     assert (again / "tiny.png").exists() and (again / "report.md").exists()
 
 
+def test_compare_runs_a_model_file_in_every_runtime(tmp_path, capsys):
+    """--model: tilewise loads the same ONNX file the peers run (no zoo graph involved)."""
+    from tilewise.frontend.onnx_export import export_onnx
+
+    model = tmp_path / "little.onnx"
+    export_onnx(tilewise.zoo.get("tiny"), str(model))
+    out = tmp_path / "run"
+    args = ["bench", "--model", str(model), "--batch-sizes", "2", "--compare", "onnxruntime",
+            "--rounds", "1", "--min-time", "0", "--threads", "1", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert "little.onnx (median over rounds, min-max)" in capsys.readouterr().out
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert {r["runtime"] for r in rows} == {"tilewise-auto", "onnxruntime"}
+    assert all(r["network"] == "little.onnx" for r in rows)
+    assert rows[1]["max_rel_diff"] <= 1e-5  # onnxruntime against tilewise on the file
+    assert main(["bench", "--model", str(tmp_path / "m-symbol.json"), "--compare",
+                 "onnxruntime"]) == 2  # fmt: skip
+    assert "is not an .onnx file" in capsys.readouterr().err
+
+
 def test_a_failing_reference_leaves_the_peers_measured(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("TILEWISE_MEMORY_LIMIT", "1000")  # tilewise's workers cannot compile

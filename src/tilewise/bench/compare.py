@@ -42,11 +42,18 @@ def relative_difference(output: np.ndarray, reference: np.ndarray) -> float:
 
 
 def run_compare(networks: list[str], batches: list[int], runtimes: list[str], threads: int,
-                rounds: int, min_time: float, out_dir: Path, machine: dict,
-                progress) -> tuple[list[dict], list[str]]:  # fmt: skip
+                rounds: int, min_time: float, out_dir: Path, machine: dict, progress,
+                models: dict[str, str] | None = None,
+                model_shape: tuple[int, ...] | None = None,
+                ) -> tuple[list[dict], list[str]]:  # fmt: skip
     """Rows per (runtime, network, batch, round), appended to out_dir/results.jsonl as they
-    finish; returns (rows, notes). Ctrl-C stops after killing the running worker."""
+    finish; returns (rows, notes). Ctrl-C stops after killing the running worker. A network
+    named in `models` is that ONNX file (per-sample input `model_shape`, else the file's),
+    run by every runtime, tilewise included; the others are zoo networks."""
     import tilewise
+    from tilewise.frontend.load import load_graph
+
+    models = models or {}
 
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = out_dir / "outputs"
@@ -60,9 +67,14 @@ def run_compare(networks: list[str], batches: list[int], runtimes: list[str], th
     results = out_dir / "results.jsonl"
     for round_index in range(rounds):
         for network in networks:
-            onnx_path = export_network(network) if any(
-                not r.startswith("tilewise") for r in runtimes) else ""  # fmt: skip
-            shape = tilewise.zoo.get(network).input_shape
+            model = models.get(network, "")
+            if model:
+                onnx_path = model
+                shape = load_graph(model, input_shape=model_shape).input_shape
+            else:
+                onnx_path = export_network(network) if any(
+                    not r.startswith("tilewise") for r in runtimes) else ""  # fmt: skip
+                shape = tilewise.zoo.get(network).input_shape
             for runtime in runtimes:
                 elapsed = time.perf_counter() - started
                 eta = f", about {elapsed / done * (steps - done):.0f} s left" if done else ""
@@ -70,7 +82,8 @@ def run_compare(networks: list[str], batches: list[int], runtimes: list[str], th
                          f"{network}{eta}")  # fmt: skip
                 job = {"runtime": runtime, "onnx": onnx_path, "network": network,
                        "batches": batches, "threads": threads, "min_time": min_time,
-                       "outdir": str(outputs), "input_shape": list(shape)}  # fmt: skip
+                       "outdir": str(outputs), "input_shape": list(shape),
+                       "model": model}  # fmt: skip
                 worker = subprocess.Popen(
                     [sys.executable, "-m", "tilewise.bench.peer_worker", json.dumps(job)],
                     stdout=subprocess.PIPE,

@@ -25,7 +25,15 @@ def main(job: dict) -> None:
 
     shape = tuple(job["input_shape"])
     for batch in job["batches"]:
-        run = load(job["runtime"], job["onnx"], job["network"], batch, job["threads"])
+        run = load(
+            job["runtime"],
+            job["onnx"],
+            job["network"],
+            batch,
+            job["threads"],
+            job.get("model", ""),
+            shape,
+        )
         x = batch_input(shape, batch)
         first = np.asarray(run(x))
         np.save(Path(job["outdir"]) / f"{job['runtime']}-{job['network']}-{batch}.npy", first)

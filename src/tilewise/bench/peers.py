@@ -37,15 +37,18 @@ def runtime_version(runtime: str) -> str:
     return version("torch" if runtime == "torch" else runtime) or "?"
 
 
-def load(runtime: str, onnx_path: str, network: str, batch: int,
-         threads: int) -> Callable[[np.ndarray], np.ndarray]:  # fmt: skip
+def load(runtime: str, onnx_path: str, network: str, batch: int, threads: int,
+         model: str = "", input_shape: tuple[int, ...] | None = None,
+         ) -> Callable[[np.ndarray], np.ndarray]:  # fmt: skip
+    """`model`: a model file tilewise runs instead of the zoo network (the peers' file)."""
     if runtime.startswith("tilewise"):
         import tilewise
 
         algo = runtime.split("-", 1)[1] if "-" in runtime else "auto"
-        model = tilewise.compile(tilewise.zoo.get(network), batch_size=batch, threads=threads,
-                                 algo=algo)  # fmt: skip
-        return model
+        if model:
+            return tilewise.load(model, input_shape=input_shape, threads=threads, algo=algo)
+        return tilewise.compile(tilewise.zoo.get(network), batch_size=batch, threads=threads,
+                                algo=algo)  # fmt: skip
     if runtime == "onnxruntime":
         import onnxruntime as ort
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tilewise.cli.options import CliError, batch_sizes, graphs, progress
+from tilewise.cli.options import CliError, batch_sizes, graphs, input_shape, progress
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
@@ -25,13 +25,19 @@ def run_compare_command(args: argparse.Namespace) -> int:
         check_algo(algo)
     lines = ["tilewise-auto"] + [f"tilewise-{a}" for a in algos if a != "auto"]
     networks = [name for name, _ in graphs(args)]
+    models = {}
+    if args.model:  # every runtime runs the file itself
+        if not str(args.model).endswith(".onnx"):
+            raise CliError(f"--compare runs the peers on ONNX; {args.model} is not an .onnx file")
+        models = {networks[0]: str(Path(args.model).resolve())}
     threads = set_threads(args.threads)
     out_dir = Path(args.out)
     rows, notes, interrupted = [], [], False
     try:
         rows, notes = run_compare(networks, batch_sizes(args.batch_sizes), lines + peers,
                                   threads, args.rounds, args.min_time, out_dir,
-                                  describe(threads), progress)  # fmt: skip
+                                  describe(threads), progress, models,
+                                  input_shape(args.input_shape))  # fmt: skip
     except KeyboardInterrupt:
         interrupted = True
         results = out_dir / "results.jsonl"
