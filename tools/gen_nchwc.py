@@ -108,7 +108,8 @@ def kernel(width: int, narrow: bool = False) -> str:
     inner = body + " " * 16
     lines += [f"{inner}t{j} = o{j} + t" for j in range(rw)]
     # the next input block's lines for these pixels: a plane away, on another page
-    lines += [f"{inner}prefetch(x, t{j} + xs1)" for j in range(rw)]
+    lines.append(f"{inner}if Cb > 1:  # NCHW input read in place has no next block")
+    lines += [f"{inner}    prefetch(x, t{j} + xs1)" for j in range(rw)]
     lines += [f"{inner}for ci in range(cin):", f"{inner}    c = ci * xs4"]
     lines += _products(inner + "    ", rk, rw, width, checked=False)
     lines += [

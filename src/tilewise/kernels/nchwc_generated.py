@@ -258,12 +258,13 @@ def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
                         t3 = o3 + t
                         t4 = o4 + t
                         t5 = o5 + t
-                        prefetch16(x, t0 + xs1)
-                        prefetch16(x, t1 + xs1)
-                        prefetch16(x, t2 + xs1)
-                        prefetch16(x, t3 + xs1)
-                        prefetch16(x, t4 + xs1)
-                        prefetch16(x, t5 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch16(x, t0 + xs1)
+                            prefetch16(x, t1 + xs1)
+                            prefetch16(x, t2 + xs1)
+                            prefetch16(x, t3 + xs1)
+                            prefetch16(x, t4 + xs1)
+                            prefetch16(x, t5 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             w0 = load16(w, wo + 0)
@@ -693,16 +694,17 @@ def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                         t7 = o7 + t
                         t8 = o8 + t
                         t9 = o9 + t
-                        prefetch16(x, t0 + xs1)
-                        prefetch16(x, t1 + xs1)
-                        prefetch16(x, t2 + xs1)
-                        prefetch16(x, t3 + xs1)
-                        prefetch16(x, t4 + xs1)
-                        prefetch16(x, t5 + xs1)
-                        prefetch16(x, t6 + xs1)
-                        prefetch16(x, t7 + xs1)
-                        prefetch16(x, t8 + xs1)
-                        prefetch16(x, t9 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch16(x, t0 + xs1)
+                            prefetch16(x, t1 + xs1)
+                            prefetch16(x, t2 + xs1)
+                            prefetch16(x, t3 + xs1)
+                            prefetch16(x, t4 + xs1)
+                            prefetch16(x, t5 + xs1)
+                            prefetch16(x, t6 + xs1)
+                            prefetch16(x, t7 + xs1)
+                            prefetch16(x, t8 + xs1)
+                            prefetch16(x, t9 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             w0 = load16(w, wo + 0)
@@ -1652,9 +1654,10 @@ def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
                         t0 = o0 + t
                         t1 = o1 + t
                         t2 = o2 + t
-                        prefetch8(x, t0 + xs1)
-                        prefetch8(x, t1 + xs1)
-                        prefetch8(x, t2 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch8(x, t0 + xs1)
+                            prefetch8(x, t1 + xs1)
+                            prefetch8(x, t2 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             b0 = broadcast8(x, t0 + c)
@@ -1929,11 +1932,12 @@ def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                         t2 = o2 + t
                         t3 = o3 + t
                         t4 = o4 + t
-                        prefetch8(x, t0 + xs1)
-                        prefetch8(x, t1 + xs1)
-                        prefetch8(x, t2 + xs1)
-                        prefetch8(x, t3 + xs1)
-                        prefetch8(x, t4 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch8(x, t0 + xs1)
+                            prefetch8(x, t1 + xs1)
+                            prefetch8(x, t2 + xs1)
+                            prefetch8(x, t3 + xs1)
+                            prefetch8(x, t4 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             w0 = load8(w, wo + 0)
@@ -2611,12 +2615,13 @@ def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
                         t3 = o3 + t
                         t4 = o4 + t
                         t5 = o5 + t
-                        prefetch4(x, t0 + xs1)
-                        prefetch4(x, t1 + xs1)
-                        prefetch4(x, t2 + xs1)
-                        prefetch4(x, t3 + xs1)
-                        prefetch4(x, t4 + xs1)
-                        prefetch4(x, t5 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch4(x, t0 + xs1)
+                            prefetch4(x, t1 + xs1)
+                            prefetch4(x, t2 + xs1)
+                            prefetch4(x, t3 + xs1)
+                            prefetch4(x, t4 + xs1)
+                            prefetch4(x, t5 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             w0 = load4(w, wo + 0)
@@ -3040,16 +3045,17 @@ def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                         t7 = o7 + t
                         t8 = o8 + t
                         t9 = o9 + t
-                        prefetch4(x, t0 + xs1)
-                        prefetch4(x, t1 + xs1)
-                        prefetch4(x, t2 + xs1)
-                        prefetch4(x, t3 + xs1)
-                        prefetch4(x, t4 + xs1)
-                        prefetch4(x, t5 + xs1)
-                        prefetch4(x, t6 + xs1)
-                        prefetch4(x, t7 + xs1)
-                        prefetch4(x, t8 + xs1)
-                        prefetch4(x, t9 + xs1)
+                        if Cb > 1:  # NCHW input read in place has no next block
+                            prefetch4(x, t0 + xs1)
+                            prefetch4(x, t1 + xs1)
+                            prefetch4(x, t2 + xs1)
+                            prefetch4(x, t3 + xs1)
+                            prefetch4(x, t4 + xs1)
+                            prefetch4(x, t5 + xs1)
+                            prefetch4(x, t6 + xs1)
+                            prefetch4(x, t7 + xs1)
+                            prefetch4(x, t8 + xs1)
+                            prefetch4(x, t9 + xs1)
                         for ci in range(cin):
                             c = ci * xs4
                             w0 = load4(w, wo + 0)
