@@ -129,29 +129,8 @@ def kernel(width: int, narrow: bool = False) -> str:
         ]
     lines += [f"{inner}for ci in range(cin):"]
     lines += _products(inner + "    ", rk, rw, width, checked=True)
-    lines.append(f"{body}for r in range({rk}):")
-    lines.append(f"{body}    kb = kg * {rk} + r")
-    for r in range(rk):
-        cond = "if" if r == 0 else "elif"
-        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
-        lines.append(f"{body}    {cond} r == {r}:")
-        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
-    lines.append(f"{body}    if kb < Kb:")
-    for j in range(rw):
-        lines += [
-            f"{body}        if {j} < count:",
-            f"{body}            e = e{j}",
-            f"{body}            at = n{j} * ys0 + kb * ys1 + q{j} * yq",
-            f"{body}            if has_res:",
-            f"{body}                r_at = rb + n{j} * rs0 + kb * rs1 + q{j} * {width}",
-            f"{body}                e = add(e, load(res, r_at))",
-            f"{body}            e = activate(e, act)",
-            f"{body}            store(y, yb + at, e)",
-            f"{body}            if has_y2:",
-            f"{body}                scale = load(aff, kb * {width})",
-            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
-            f"{body}                store(out2, yb + at, activate(e, act2))",
-        ]
+    lines += _epilogue(body, rk, rw, width, lambda j: f"{j} < count", lambda j: f"n{j}",
+                       lambda j: f"q{j}")  # fmt: skip
     at = lines.index("    if True:")  # the job body was written one level deeper
     lines = lines[:at] + [line[4:] for line in lines[at + 1 :]]
     lines += [
@@ -223,29 +202,8 @@ def line_kernel(width: int, narrow: bool = False) -> str:
     lines += [f"{body}    prefetch(x, t + xs1 + {j * width})" for j in range(rw)]
     lines.append(f"{body}    for ci in range(cin):")
     lines += _products(body + " " * 8, rk, rw, width, checked=False, line=True)
-    lines.append(f"{body}for r in range({rk}):")
-    lines.append(f"{body}    kb = kg * {rk} + r")
-    for r in range(rk):
-        cond = "if" if r == 0 else "elif"
-        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
-        lines.append(f"{body}    {cond} r == {r}:")
-        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
-    lines.append(f"{body}    if kb < Kb:")
-    for j in range(rw):
-        lines += [
-            f"{body}        if start + {j} >= q:",
-            f"{body}            e = e{j}",
-            f"{body}            at = n * ys0 + kb * ys1 + (start + {j}) * yq",
-            f"{body}            if has_res:",
-            f"{body}                r_at = rb + n * rs0 + kb * rs1 + (start + {j}) * {width}",
-            f"{body}                e = add(e, load(res, r_at))",
-            f"{body}            e = activate(e, act)",
-            f"{body}            store(y, yb + at, e)",
-            f"{body}            if has_y2:",
-            f"{body}                scale = load(aff, kb * {width})",
-            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
-            f"{body}                store(out2, yb + at, activate(e, act2))",
-        ]
+    lines += _epilogue(body, rk, rw, width, lambda j: f"start + {j} >= q", lambda j: "n",
+                       lambda j: f"(start + {j})")  # fmt: skip
     lines.append(f"{body}q += {rw}")
     text = "\n".join(lines[fields:])
     lines[fields:fields] = [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)
@@ -264,6 +222,36 @@ def line_kernel(width: int, narrow: bool = False) -> str:
         f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
     ]
     return "\n".join(lines)
+
+
+def _epilogue(body: str, rk: int, rw: int, width: int, kept, image, position) -> list[str]:
+    """Bias was the accumulators' start; here the residual, activation and store of each
+    kept pixel (`kept(j)`: a condition), at its image and position in the plane (`image(j)`,
+    `position(j)`: expressions), and the optional second output."""
+    lines = [f"{body}for r in range({rk}):", f"{body}    kb = kg * {rk} + r"]
+    for r in range(rk):
+        cond = "if" if r == 0 else "elif"
+        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
+        lines.append(f"{body}    {cond} r == {r}:")
+        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
+    lines.append(f"{body}    if kb < Kb:")
+    for j in range(rw):
+        n, q = image(j), position(j)
+        lines += [
+            f"{body}        if {kept(j)}:",
+            f"{body}            e = e{j}",
+            f"{body}            at = {n} * ys0 + kb * ys1 + {q} * yq",
+            f"{body}            if has_res:",
+            f"{body}                r_at = rb + {n} * rs0 + kb * rs1 + {q} * {width}",
+            f"{body}                e = add(e, load(res, r_at))",
+            f"{body}            e = activate(e, act)",
+            f"{body}            store(y, yb + at, e)",
+            f"{body}            if has_y2:",
+            f"{body}                scale = load(aff, kb * {width})",
+            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
+            f"{body}                store(out2, yb + at, activate(e, act2))",
+        ]
+    return lines
 
 
 def _products(indent: str, rk: int, rw: int, width: int, checked: bool,
