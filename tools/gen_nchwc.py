@@ -55,18 +55,7 @@ def kernel(width: int, narrow: bool = False) -> str:
         "    span_h = (KH - 1) * dh",
         "    span_w = (KW - 1) * dw",
         "    image = 0",
-        "    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)",
-        "        chunks = (per_image + bpj - 1) // bpj",
-        "        image = job // (KG * chunks)",
-        "        rest = job - image * KG * chunks",
-        "        kg = rest // chunks",
-        "        first = image * per_image + (rest - kg * chunks) * bpj",
-        "        last = min((image + 1) * per_image, first + bpj)",
-        "    else:",
-        "        chunks = (blocks + bpj - 1) // bpj",
-        "        kg = job // chunks  # a thread's jobs share weights: they stay in its L2",
-        "        first = (job - kg * chunks) * bpj",
-        "        last = min(blocks, first + bpj)",
+        *_job_blocks("blocks"),
         "    if True:",
         "        for blk in range(first, last):",
         "            if wsn:",
@@ -170,18 +159,7 @@ def line_kernel(width: int, narrow: bool = False) -> str:
         "    plane = OH * OW",
         f"    per_image = (plane + {rw - 1}) // {rw}",
         f"    kg_size = Cb * cin * {rk * width}",
-        "    if wsn:",
-        "        chunks = (per_image + bpj - 1) // bpj",
-        "        image = job // (KG * chunks)",
-        "        rest = job - image * KG * chunks",
-        "        kg = rest // chunks",
-        "        first = image * per_image + (rest - kg * chunks) * bpj",
-        "        last = min((image + 1) * per_image, first + bpj)",
-        "    else:",
-        "        chunks = (N * per_image + bpj - 1) // bpj",
-        "        kg = job // chunks",
-        "        first = (job - kg * chunks) * bpj",
-        "        last = min(N * per_image, first + bpj)",
+        *_job_blocks("N * per_image"),
         "    n = first // per_image",
         f"    q = (first - n * per_image) * {rw}",
         "    for _ in range(first, last):",
@@ -222,6 +200,24 @@ def line_kernel(width: int, narrow: bool = False) -> str:
         f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
     ]
     return "\n".join(lines)
+
+
+def _job_blocks(blocks: str) -> list[str]:
+    """A job's output group `kg` and pixel blocks first..last of `blocks` in all."""
+    return [
+        "    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)",
+        "        chunks = (per_image + bpj - 1) // bpj",
+        "        image = job // (KG * chunks)",
+        "        rest = job - image * KG * chunks",
+        "        kg = rest // chunks",
+        "        first = image * per_image + (rest - kg * chunks) * bpj",
+        "        last = min((image + 1) * per_image, first + bpj)",
+        "    else:",
+        f"        chunks = ({blocks} + bpj - 1) // bpj",
+        "        kg = job // chunks  # a thread's jobs share weights: they stay in its L2",
+        "        first = (job - kg * chunks) * bpj",
+        f"        last = min({blocks}, first + bpj)",
+    ]
 
 
 def _epilogue(body: str, rk: int, rw: int, width: int, kept, image, position) -> list[str]:

@@ -1025,7 +1025,7 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 5) // 6
     kg_size = Cb * cin * 64
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -1034,7 +1034,7 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
@@ -1245,7 +1245,7 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 9) // 10
     kg_size = Cb * cin * 32
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -1254,7 +1254,7 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
@@ -2119,7 +2119,7 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 2) // 3
     kg_size = Cb * cin * 32
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -2128,7 +2128,7 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
@@ -2271,7 +2271,7 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 4) // 5
     kg_size = Cb * cin * 16
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -2280,7 +2280,7 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
@@ -3374,7 +3374,7 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 5) // 6
     kg_size = Cb * cin * 16
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -3383,7 +3383,7 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
@@ -3591,7 +3591,7 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
     plane = OH * OW
     per_image = (plane + 9) // 10
     kg_size = Cb * cin * 8
-    if wsn:
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
         chunks = (per_image + bpj - 1) // bpj
         image = job // (KG * chunks)
         rest = job - image * KG * chunks
@@ -3600,7 +3600,7 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         last = min((image + 1) * per_image, first + bpj)
     else:
         chunks = (N * per_image + bpj - 1) // bpj
-        kg = job // chunks
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
         first = (job - kg * chunks) * bpj
         last = min(N * per_image, first + bpj)
     n = first // per_image
