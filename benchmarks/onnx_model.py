@@ -1,5 +1,8 @@
 """An ONNX file run by tilewise (auto and its GEMM-only path) and by onnxruntime, side by
-side in one process, in interleaved rounds so machine drift hits all alike.
+side in one process, in interleaved rounds so machine drift hits all alike. Each runtime's
+threads spin for a while after a run and slow the other one's next run a little; for
+numbers to quote, `tilewise bench --model FILE.onnx --compare onnxruntime` runs every
+runtime in its own process.
 
     python tests/pretrained.py                      # makes the EfficientNet-Lite0 file
     python benchmarks/onnx_model.py ~/.cache/tilewise/fixtures/efficientnet-lite0.onnx
