@@ -111,16 +111,6 @@ def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, rng):
     assert relative_error(out2, expected2) <= LIMIT
 
 
-def test_narrow_line_kernel_takes_the_7x7_maps():
-    """7x7 = 49 pixels: 5 blocks of 10 (50 computed) rather than 9 of 6 (54); 8x8 and 14x14
-    round up less with 6-pixel blocks. (test_line_kernel_sums_in_place... runs both.)"""
-    from tilewise.conv.nchwc import narrow_is_leaner
-
-    assert narrow_is_leaner(49, 12, 16)
-    assert not narrow_is_leaner(64, 12, 16) and not narrow_is_leaner(196, 12, 16)
-    assert not narrow_is_leaner(49, 24, 8)  # AVX2's blocks of 3 and 5 pixels: 51 vs 50
-
-
 def test_reorders_round_trip_and_zero_the_padding_lanes(rng):
     x = uniform(rng, (2, 21, 5, 3))
     blocked = np.full(blocked_shape(x.shape, 8), np.nan, np.float32)

@@ -177,19 +177,6 @@ def output_parts(out_blocks: int, c: int) -> list[tuple[int, int, bool]]:
     return ([(0, main, False)] if main else []) + [(main, out_blocks, True)]
 
 
-def narrow_is_leaner(plane: int, out_blocks: int, c: int) -> bool:
-    """Whether the narrow line kernel for every output block computes at least 5% fewer
-    outputs (an image's pixels rounded up to its blocks, filters to its groups) than the
-    usual split. On 7x7 maps: 50 pixels per image where the wide blocks compute 54, and
-    each weight vector serves 10 pixels instead of 6 (measured, one layer, batch 1, 2
-    threads: 2048->512 0.32 -> 0.28 ms, 1152->192 0.074 -> 0.062; 8x8 and 14x14 maps
-    run slower or level that way, and the rule keeps them on the usual split)."""
-    rw, (narrow_rk, narrow_rw) = BLOCKING[c][1], NARROW_BLOCKING[c]
-    usual = blocks(plane, rw) * rw * padded_filters(out_blocks, c)
-    narrow = blocks(plane, narrow_rw) * narrow_rw * blocks(out_blocks, narrow_rk) * narrow_rk * c
-    return narrow <= 0.95 * usual
-
-
 def padded_filters(out_blocks: int, c: int) -> int:
     """Output lanes the kernels compute, the dropped ones included."""
     total = 0
@@ -239,10 +226,7 @@ class BlockedConvolution(BlockedIO):
         self.line = (kh, kw) == (1, 1) and tuple(attrs["stride"]) == (1, 1) and not direct_nchw
         self.line &= (out_h, out_w) == (height, width) and out_h * out_w >= LINE_MIN_PIXELS
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
-        parts = output_parts(out_blocks, c)
-        if self.line and narrow_is_leaner(out_h * out_w, out_blocks, c):
-            parts = [(0, out_blocks, True)]
-        for kb0, kb1, narrow in parts:
+        for kb0, kb1, narrow in output_parts(out_blocks, c):
             rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
             kgroups = blocks(kb1 - kb0, rk)
             lo, hi = kb0 * c, min(kb1 * c, filters)
