@@ -78,7 +78,9 @@ def test_blocked_in_blocked_out_with_residual_and_activation(block, act, rng):
 
 
 @pytest.mark.parametrize("block", [4, 8, 16])
-@pytest.mark.parametrize("size", [7, 4])  # 49 pixels: an image's last block overlaps; 16
+# 49 pixels: an image's last pixel runs alone (blocks of 6 or 3) or its last block overlaps
+# the one before (blocks of 10 or 5); 16 pixels
+@pytest.mark.parametrize("size", [7, 4])
 def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, rng):
     """1x1 stride 1 (the line kernels): blocks end at each image's edge, the residual is the
     output buffer itself (a pixel summed twice would show), and the pre-activation of the

@@ -284,9 +284,11 @@ def _products(indent: str, rk: int, rw: int, width: int, checked: bool,
 
 
 def activation() -> str:
-    return '''@njit(inline="always")
+    return '''@njit(cache=True)
 def activate(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum(v, splat(np.float32(0.0)))
     if act == RELU6:

@@ -49,9 +49,11 @@ PIXELS = 4  # output pixels per register run
 ) = VECTOR_OPS[16].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate16(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum16(v, splat16(np.float32(0.0)))
     if act == RELU6:
@@ -366,9 +368,11 @@ def depthwise_c16(x, w, bias, y, g):
 ) = VECTOR_OPS[8].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate8(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum8(v, splat8(np.float32(0.0)))
     if act == RELU6:
@@ -683,9 +687,11 @@ def depthwise_c8(x, w, bias, y, g):
 ) = VECTOR_OPS[4].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate4(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum4(v, splat4(np.float32(0.0)))
     if act == RELU6:

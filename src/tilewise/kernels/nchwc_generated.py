@@ -71,9 +71,11 @@ NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2
 ) = VECTOR_OPS[16].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate16(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum16(v, splat16(np.float32(0.0)))
     if act == RELU6:
@@ -1515,9 +1517,11 @@ def conv_c16_line_narrow(x, w, bias, y, res, out2, aff, g):
 ) = VECTOR_OPS[8].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate8(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum8(v, splat8(np.float32(0.0)))
     if act == RELU6:
@@ -2428,9 +2432,11 @@ def conv_c8_line_narrow(x, w, bias, y, res, out2, aff, g):
 ) = VECTOR_OPS[4].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate4(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum4(v, splat4(np.float32(0.0)))
     if act == RELU6:

@@ -48,9 +48,11 @@ SOURCE_DIGEST = (
 ) = VECTOR_OPS[16].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate16(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum16(v, splat16(np.float32(0.0)))
     if act == RELU6:
@@ -543,9 +545,11 @@ def output_f4r3_c16(mm, y, bias, res, g):
 ) = VECTOR_OPS[8].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate8(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum8(v, splat8(np.float32(0.0)))
     if act == RELU6:
@@ -1020,9 +1024,11 @@ def output_f4r3_c8(mm, y, bias, res, g):
 ) = VECTOR_OPS[4].intrinsics()
 
 
-@njit(inline="always")
+@njit(cache=True)
 def activate4(v, act):
-    """The activations a blocked epilogue applies itself; others run after it."""
+    """The activations a blocked epilogue applies itself; others run after it. Not inlined
+    by Numba: typed once, not at each of a kernel's 12-24 call sites (a line kernel compiled
+    in 4.8 s instead of 7.7 s); LLVM inlines it (measured: same speed)."""
     if act == RELU:
         return maximum4(v, splat4(np.float32(0.0)))
     if act == RELU6:
