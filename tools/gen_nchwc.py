@@ -166,6 +166,22 @@ def line_kernel(width: int, narrow: bool = False) -> str:
         "        if q >= plane:  # the next image",
         "            n += 1",
         "            q = 0",
+    ]
+    # an image's last pixel, alone: cheaper than a block moved left over 5 pixels already
+    # done (7x7 maps). Not for more: a lone pixel reads its weights from L2 for RK FMAs,
+    # measured slower than the moved block at 4 pixels (14x14)
+    inner = body + "    "
+    lines += [
+        "        if plane - q == 1:",
+        f"{inner}wo = kg * kg_size + n * wsn",
+        *[f"{inner}a{r}_0 = load(bias, (kg * {rk} + {r}) * {width})" for r in range(rk)],
+        f"{inner}for cb in range(Cb):",
+        f"{inner}    t = xb + n * xs0 + q * {width} + cb * xs1",
+        f"{inner}    for ci in range(cin):",
+        *_products(inner + " " * 8, rk, 1, width, checked=False, line=True),
+        *_epilogue(inner, rk, 1, width, lambda j: "True", lambda j: "n", lambda j: "q"),
+        f"{inner}q += {rw}",
+        f"{inner}continue",
         f"        start = min(q, plane - {rw})",
         f"        o = xb + n * xs0 + start * {width}",
         "        wo = kg * kg_size + n * wsn",

@@ -1045,6 +1045,54 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load16(bias, (kg * 4 + 0) * 16)
+            a1_0 = load16(bias, (kg * 4 + 1) * 16)
+            a2_0 = load16(bias, (kg * 4 + 2) * 16)
+            a3_0 = load16(bias, (kg * 4 + 3) * 16)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 16 + cb * xs1
+                for ci in range(cin):
+                    w0 = load16(w, wo + 0)
+                    w1 = load16(w, wo + 16)
+                    w2 = load16(w, wo + 32)
+                    w3 = load16(w, wo + 48)
+                    b = broadcast16(x, t + ci + 0)
+                    a0_0 = fma16(b, w0, a0_0)
+                    a1_0 = fma16(b, w1, a1_0)
+                    a2_0 = fma16(b, w2, a2_0)
+                    a3_0 = fma16(b, w3, a3_0)
+                    prefetch16(w, wo + 1024)
+                    prefetch16(w, wo + 1040)
+                    prefetch16(w, wo + 1056)
+                    prefetch16(w, wo + 1072)
+                    wo += 64
+            for r in range(4):
+                kb = kg * 4 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                elif r == 2:
+                    e0 = a2_0
+                elif r == 3:
+                    e0 = a3_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
+            q += 6
+            continue
         start = min(q, plane - 6)
         o = xb + n * xs0 + start * 16
         wo = kg * kg_size + n * wsn
@@ -1265,6 +1313,42 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load16(bias, (kg * 2 + 0) * 16)
+            a1_0 = load16(bias, (kg * 2 + 1) * 16)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 16 + cb * xs1
+                for ci in range(cin):
+                    w0 = load16(w, wo + 0)
+                    w1 = load16(w, wo + 16)
+                    b = broadcast16(x, t + ci + 0)
+                    a0_0 = fma16(b, w0, a0_0)
+                    a1_0 = fma16(b, w1, a1_0)
+                    prefetch16(w, wo + 1024)
+                    prefetch16(w, wo + 1040)
+                    wo += 32
+            for r in range(2):
+                kb = kg * 2 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
+            q += 10
+            continue
         start = min(q, plane - 10)
         o = xb + n * xs0 + start * 16
         wo = kg * kg_size + n * wsn
@@ -2141,6 +2225,52 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load8(bias, (kg * 4 + 0) * 8)
+            a1_0 = load8(bias, (kg * 4 + 1) * 8)
+            a2_0 = load8(bias, (kg * 4 + 2) * 8)
+            a3_0 = load8(bias, (kg * 4 + 3) * 8)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 8 + cb * xs1
+                for ci in range(cin):
+                    w0 = load8(w, wo + 0)
+                    w1 = load8(w, wo + 8)
+                    w2 = load8(w, wo + 16)
+                    w3 = load8(w, wo + 24)
+                    b = broadcast8(x, t + ci + 0)
+                    a0_0 = fma8(b, w0, a0_0)
+                    a1_0 = fma8(b, w1, a1_0)
+                    a2_0 = fma8(b, w2, a2_0)
+                    a3_0 = fma8(b, w3, a3_0)
+                    prefetch8(w, wo + 1024)
+                    prefetch8(w, wo + 1040)
+                    wo += 32
+            for r in range(4):
+                kb = kg * 4 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                elif r == 2:
+                    e0 = a2_0
+                elif r == 3:
+                    e0 = a3_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
+            q += 3
+            continue
         start = min(q, plane - 3)
         o = xb + n * xs0 + start * 8
         wo = kg * kg_size + n * wsn
@@ -2293,6 +2423,41 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load8(bias, (kg * 2 + 0) * 8)
+            a1_0 = load8(bias, (kg * 2 + 1) * 8)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 8 + cb * xs1
+                for ci in range(cin):
+                    w0 = load8(w, wo + 0)
+                    w1 = load8(w, wo + 8)
+                    b = broadcast8(x, t + ci + 0)
+                    a0_0 = fma8(b, w0, a0_0)
+                    a1_0 = fma8(b, w1, a1_0)
+                    prefetch8(w, wo + 1024)
+                    wo += 16
+            for r in range(2):
+                kb = kg * 2 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
+            q += 5
+            continue
         start = min(q, plane - 5)
         o = xb + n * xs0 + start * 8
         wo = kg * kg_size + n * wsn
@@ -3398,6 +3563,51 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load4(bias, (kg * 4 + 0) * 4)
+            a1_0 = load4(bias, (kg * 4 + 1) * 4)
+            a2_0 = load4(bias, (kg * 4 + 2) * 4)
+            a3_0 = load4(bias, (kg * 4 + 3) * 4)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 4 + cb * xs1
+                for ci in range(cin):
+                    w0 = load4(w, wo + 0)
+                    w1 = load4(w, wo + 4)
+                    w2 = load4(w, wo + 8)
+                    w3 = load4(w, wo + 12)
+                    b = broadcast4(x, t + ci + 0)
+                    a0_0 = fma4(b, w0, a0_0)
+                    a1_0 = fma4(b, w1, a1_0)
+                    a2_0 = fma4(b, w2, a2_0)
+                    a3_0 = fma4(b, w3, a3_0)
+                    prefetch4(w, wo + 1024)
+                    wo += 16
+            for r in range(4):
+                kb = kg * 4 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                elif r == 2:
+                    e0 = a2_0
+                elif r == 3:
+                    e0 = a3_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
+            q += 6
+            continue
         start = min(q, plane - 6)
         o = xb + n * xs0 + start * 4
         wo = kg * kg_size + n * wsn
@@ -3615,6 +3825,41 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         if q >= plane:  # the next image
             n += 1
             q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load4(bias, (kg * 2 + 0) * 4)
+            a1_0 = load4(bias, (kg * 2 + 1) * 4)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 4 + cb * xs1
+                for ci in range(cin):
+                    w0 = load4(w, wo + 0)
+                    w1 = load4(w, wo + 4)
+                    b = broadcast4(x, t + ci + 0)
+                    a0_0 = fma4(b, w0, a0_0)
+                    a1_0 = fma4(b, w1, a1_0)
+                    prefetch4(w, wo + 1024)
+                    wo += 8
+            for r in range(2):
+                kb = kg * 2 + r
+                if r == 0:
+                    e0 = a0_0
+                elif r == 1:
+                    e0 = a1_0
+                if kb < Kb:
+                    if True:
+                        e = e0
+                        at = n * ys0 + kb * ys1 + q * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + q * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
+            q += 10
+            continue
         start = min(q, plane - 10)
         o = xb + n * xs0 + start * 4
         wo = kg * kg_size + n * wsn
