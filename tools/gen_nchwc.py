@@ -118,8 +118,10 @@ def kernel(width: int, narrow: bool = False) -> str:
         ]
     lines += [f"{inner}for ci in range(cin):"]
     lines += _products(inner + "    ", rk, rw, width, checked=True)
-    lines += _epilogue(body, rk, rw, width, lambda j: f"{j} < count", lambda j: f"n{j}",
-                       lambda j: f"q{j}")  # fmt: skip
+    lines.append(f"{body}ns = ({', '.join(f'n{j}' for j in range(rw))})")
+    lines.append(f"{body}qs = ({', '.join(f'q{j}' for j in range(rw))})")
+    lines += _epilogue(body, rk, rw, width, lambda j: f"{j} < count", lambda j: f"ns[{j}]",
+                       lambda j: f"qs[{j}]")  # fmt: skip
     at = lines.index("    if True:")  # the job body was written one level deeper
     lines = lines[:at] + [line[4:] for line in lines[at + 1 :]]
     lines += [
@@ -238,31 +240,32 @@ def _job_blocks(blocks: str) -> list[str]:
 
 def _epilogue(body: str, rk: int, rw: int, width: int, kept, image, position) -> list[str]:
     """Bias was the accumulators' start; here the residual, activation and store of each
-    kept pixel (`kept(j)`: a condition), at its image and position in the plane (`image(j)`,
-    `position(j)`: expressions), and the optional second output."""
+    kept pixel j (`kept("j")`: a condition), at its image and position in the plane
+    (`image("j")`, `position("j")`: expressions), and the optional second output. A loop
+    over the block's pixels, not code per pixel: Numba types it once (compile time)."""
     lines = [f"{body}for r in range({rk}):", f"{body}    kb = kg * {rk} + r"]
     for r in range(rk):
         cond = "if" if r == 0 else "elif"
-        accs = ", ".join(f"a{r}_{j}" for j in range(rw))
+        accs = "".join(f"a{r}_{j}, " for j in range(rw))
         lines.append(f"{body}    {cond} r == {r}:")
-        lines.append(f"{body}        {', '.join(f'e{j}' for j in range(rw))} = {accs}")
-    lines.append(f"{body}    if kb < Kb:")
-    for j in range(rw):
-        n, q = image(j), position(j)
-        lines += [
-            f"{body}        if {kept(j)}:",
-            f"{body}            e = e{j}",
-            f"{body}            at = {n} * ys0 + kb * ys1 + {q} * yq",
-            f"{body}            if has_res:",
-            f"{body}                r_at = rb + {n} * rs0 + kb * rs1 + {q} * {width}",
-            f"{body}                e = add(e, load(res, r_at))",
-            f"{body}            e = activate(e, act)",
-            f"{body}            store(y, yb + at, e)",
-            f"{body}            if has_y2:",
-            f"{body}                scale = load(aff, kb * {width})",
-            f"{body}                e = fma(e, scale, load(aff, shift + kb * {width}))",
-            f"{body}                store(out2, yb + at, activate(e, act2))",
-        ]
+        lines.append(f"{body}        es{rw} = ({accs.rstrip(' ') if rw == 1 else accs[:-2]})")
+    n, q = image("j"), position("j")
+    lines += [
+        f"{body}    if kb < Kb:",
+        f"{body}        for j in range({rw}):",
+        f"{body}            if {kept('j')}:",
+        f"{body}                e = es{rw}[j]",
+        f"{body}                at = {n} * ys0 + kb * ys1 + {q} * yq",
+        f"{body}                if has_res:",
+        f"{body}                    r_at = rb + {n} * rs0 + kb * rs1 + {q} * {width}",
+        f"{body}                    e = add(e, load(res, r_at))",
+        f"{body}                e = activate(e, act)",
+        f"{body}                store(y, yb + at, e)",
+        f"{body}                if has_y2:",
+        f"{body}                    scale = load(aff, kb * {width})",
+        f"{body}                    e = fma(e, scale, load(aff, shift + kb * {width}))",
+        f"{body}                    store(out2, yb + at, activate(e, act2))",
+    ]
     return lines
 
 

@@ -383,89 +383,32 @@ def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
                             prefetch16(w, wo + 1056)
                             prefetch16(w, wo + 1072)
                             wo += 64
+        ns = (n0, n1, n2, n3, n4, n5)
+        qs = (q0, q1, q2, q3, q4, q5)
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+                es6 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+                es6 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5)
             elif r == 2:
-                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+                es6 = (a2_0, a2_1, a2_2, a2_3, a2_4, a2_5)
             elif r == 3:
-                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+                es6 = (a3_0, a3_1, a3_2, a3_3, a3_4, a3_5)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 3 < count:
-                    e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * yq
-                    if has_res:
-                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 4 < count:
-                    e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * yq
-                    if has_res:
-                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 5 < count:
-                    e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * yq
-                    if has_res:
-                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
+                for j in range(6):
+                    if j < count:
+                        e = es6[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -835,155 +778,28 @@ def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             prefetch16(w, wo + 1024)
                             prefetch16(w, wo + 1040)
                             wo += 32
+        ns = (n0, n1, n2, n3, n4, n5, n6, n7, n8, n9)
+        qs = (q0, q1, q2, q3, q4, q5, q6, q7, q8, q9)
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a0_0,
-                    a0_1,
-                    a0_2,
-                    a0_3,
-                    a0_4,
-                    a0_5,
-                    a0_6,
-                    a0_7,
-                    a0_8,
-                    a0_9,
-                )
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a1_0,
-                    a1_1,
-                    a1_2,
-                    a1_3,
-                    a1_4,
-                    a1_5,
-                    a1_6,
-                    a1_7,
-                    a1_8,
-                    a1_9,
-                )
+                es10 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 3 < count:
-                    e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * yq
-                    if has_res:
-                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 4 < count:
-                    e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * yq
-                    if has_res:
-                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 5 < count:
-                    e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * yq
-                    if has_res:
-                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 6 < count:
-                    e = e6
-                    at = n6 * ys0 + kb * ys1 + q6 * yq
-                    if has_res:
-                        r_at = rb + n6 * rs0 + kb * rs1 + q6 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 7 < count:
-                    e = e7
-                    at = n7 * ys0 + kb * ys1 + q7 * yq
-                    if has_res:
-                        r_at = rb + n7 * rs0 + kb * rs1 + q7 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 8 < count:
-                    e = e8
-                    at = n8 * ys0 + kb * ys1 + q8 * yq
-                    if has_res:
-                        r_at = rb + n8 * rs0 + kb * rs1 + q8 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if 9 < count:
-                    e = e9
-                    at = n9 * ys0 + kb * ys1 + q9 * yq
-                    if has_res:
-                        r_at = rb + n9 * rs0 + kb * rs1 + q9 * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
+                for j in range(10):
+                    if j < count:
+                        e = es10[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -1071,26 +887,27 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(4):
                 kb = kg * 4 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 elif r == 2:
-                    e0 = a2_0
+                    es1 = (a2_0,)
                 elif r == 3:
-                    e0 = a3_0
+                    es1 = (a3_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 16
-                            e = add16(e, load16(res, r_at))
-                        e = activate16(e, act)
-                        store16(y, yb + at, e)
-                        if has_y2:
-                            scale = load16(aff, kb * 16)
-                            e = fma16(e, scale, load16(aff, shift + kb * 16))
-                            store16(out2, yb + at, activate16(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 16
+                                e = add16(e, load16(res, r_at))
+                            e = activate16(e, act)
+                            store16(y, yb + at, e)
+                            if has_y2:
+                                scale = load16(aff, kb * 16)
+                                e = fma16(e, scale, load16(aff, shift + kb * 16))
+                                store16(out2, yb + at, activate16(e, act2))
             q += 6
             continue
         start = min(q, plane - 6)
@@ -1171,86 +988,27 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+                es6 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+                es6 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5)
             elif r == 2:
-                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+                es6 = (a2_0, a2_1, a2_2, a2_3, a2_4, a2_5)
             elif r == 3:
-                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+                es6 = (a3_0, a3_1, a3_2, a3_3, a3_4, a3_5)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 3 >= q:
-                    e = e3
-                    at = n * ys0 + kb * ys1 + (start + 3) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 4 >= q:
-                    e = e4
-                    at = n * ys0 + kb * ys1 + (start + 4) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 5 >= q:
-                    e = e5
-                    at = n * ys0 + kb * ys1 + (start + 5) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
+                for j in range(6):
+                    if start + j >= q:
+                        e = es6[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
         q += 6
 
 
@@ -1331,22 +1089,23 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(2):
                 kb = kg * 2 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 16
-                            e = add16(e, load16(res, r_at))
-                        e = activate16(e, act)
-                        store16(y, yb + at, e)
-                        if has_y2:
-                            scale = load16(aff, kb * 16)
-                            e = fma16(e, scale, load16(aff, shift + kb * 16))
-                            store16(out2, yb + at, activate16(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 16
+                                e = add16(e, load16(res, r_at))
+                            e = activate16(e, act)
+                            store16(y, yb + at, e)
+                            if has_y2:
+                                scale = load16(aff, kb * 16)
+                                e = fma16(e, scale, load16(aff, shift + kb * 16))
+                                store16(out2, yb + at, activate16(e, act2))
             q += 10
             continue
         start = min(q, plane - 10)
@@ -1423,152 +1182,23 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a0_0,
-                    a0_1,
-                    a0_2,
-                    a0_3,
-                    a0_4,
-                    a0_5,
-                    a0_6,
-                    a0_7,
-                    a0_8,
-                    a0_9,
-                )
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a1_0,
-                    a1_1,
-                    a1_2,
-                    a1_3,
-                    a1_4,
-                    a1_5,
-                    a1_6,
-                    a1_7,
-                    a1_8,
-                    a1_9,
-                )
+                es10 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 3 >= q:
-                    e = e3
-                    at = n * ys0 + kb * ys1 + (start + 3) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 4 >= q:
-                    e = e4
-                    at = n * ys0 + kb * ys1 + (start + 4) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 5 >= q:
-                    e = e5
-                    at = n * ys0 + kb * ys1 + (start + 5) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 6 >= q:
-                    e = e6
-                    at = n * ys0 + kb * ys1 + (start + 6) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 6) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 7 >= q:
-                    e = e7
-                    at = n * ys0 + kb * ys1 + (start + 7) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 7) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 8 >= q:
-                    e = e8
-                    at = n * ys0 + kb * ys1 + (start + 8) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 8) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
-                if start + 9 >= q:
-                    e = e9
-                    at = n * ys0 + kb * ys1 + (start + 9) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 9) * 16
-                        e = add16(e, load16(res, r_at))
-                    e = activate16(e, act)
-                    store16(y, yb + at, e)
-                    if has_y2:
-                        scale = load16(aff, kb * 16)
-                        e = fma16(e, scale, load16(aff, shift + kb * 16))
-                        store16(out2, yb + at, activate16(e, act2))
+                for j in range(10):
+                    if start + j >= q:
+                        e = es10[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
         q += 10
 
 
@@ -1813,53 +1443,32 @@ def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
                             prefetch8(w, wo + 1024)
                             prefetch8(w, wo + 1040)
                             wo += 32
+        ns = (n0, n1, n2)
+        qs = (q0, q1, q2)
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2 = a0_0, a0_1, a0_2
+                es3 = (a0_0, a0_1, a0_2)
             elif r == 1:
-                e0, e1, e2 = a1_0, a1_1, a1_2
+                es3 = (a1_0, a1_1, a1_2)
             elif r == 2:
-                e0, e1, e2 = a2_0, a2_1, a2_2
+                es3 = (a2_0, a2_1, a2_2)
             elif r == 3:
-                e0, e1, e2 = a3_0, a3_1, a3_2
+                es3 = (a3_0, a3_1, a3_2)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
+                for j in range(3):
+                    if j < count:
+                        e = es3[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -2097,73 +1706,28 @@ def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_4 = fma8(b, w1, a1_4)
                             prefetch8(w, wo + 1024)
                             wo += 16
+        ns = (n0, n1, n2, n3, n4)
+        qs = (q0, q1, q2, q3, q4)
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4 = a0_0, a0_1, a0_2, a0_3, a0_4
+                es5 = (a0_0, a0_1, a0_2, a0_3, a0_4)
             elif r == 1:
-                e0, e1, e2, e3, e4 = a1_0, a1_1, a1_2, a1_3, a1_4
+                es5 = (a1_0, a1_1, a1_2, a1_3, a1_4)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 3 < count:
-                    e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * yq
-                    if has_res:
-                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if 4 < count:
-                    e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * yq
-                    if has_res:
-                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
+                for j in range(5):
+                    if j < count:
+                        e = es5[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -2249,26 +1813,27 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(4):
                 kb = kg * 4 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 elif r == 2:
-                    e0 = a2_0
+                    es1 = (a2_0,)
                 elif r == 3:
-                    e0 = a3_0
+                    es1 = (a3_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 8
-                            e = add8(e, load8(res, r_at))
-                        e = activate8(e, act)
-                        store8(y, yb + at, e)
-                        if has_y2:
-                            scale = load8(aff, kb * 8)
-                            e = fma8(e, scale, load8(aff, shift + kb * 8))
-                            store8(out2, yb + at, activate8(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 8
+                                e = add8(e, load8(res, r_at))
+                            e = activate8(e, act)
+                            store8(y, yb + at, e)
+                            if has_y2:
+                                scale = load8(aff, kb * 8)
+                                e = fma8(e, scale, load8(aff, shift + kb * 8))
+                                store8(out2, yb + at, activate8(e, act2))
             q += 3
             continue
         start = min(q, plane - 3)
@@ -2317,50 +1882,27 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2 = a0_0, a0_1, a0_2
+                es3 = (a0_0, a0_1, a0_2)
             elif r == 1:
-                e0, e1, e2 = a1_0, a1_1, a1_2
+                es3 = (a1_0, a1_1, a1_2)
             elif r == 2:
-                e0, e1, e2 = a2_0, a2_1, a2_2
+                es3 = (a2_0, a2_1, a2_2)
             elif r == 3:
-                e0, e1, e2 = a3_0, a3_1, a3_2
+                es3 = (a3_0, a3_1, a3_2)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
+                for j in range(3):
+                    if start + j >= q:
+                        e = es3[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
         q += 3
 
 
@@ -2440,22 +1982,23 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(2):
                 kb = kg * 2 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 8
-                            e = add8(e, load8(res, r_at))
-                        e = activate8(e, act)
-                        store8(y, yb + at, e)
-                        if has_y2:
-                            scale = load8(aff, kb * 8)
-                            e = fma8(e, scale, load8(aff, shift + kb * 8))
-                            store8(out2, yb + at, activate8(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 8
+                                e = add8(e, load8(res, r_at))
+                            e = activate8(e, act)
+                            store8(y, yb + at, e)
+                            if has_y2:
+                                scale = load8(aff, kb * 8)
+                                e = fma8(e, scale, load8(aff, shift + kb * 8))
+                                store8(out2, yb + at, activate8(e, act2))
             q += 5
             continue
         start = min(q, plane - 5)
@@ -2501,70 +2044,23 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4 = a0_0, a0_1, a0_2, a0_3, a0_4
+                es5 = (a0_0, a0_1, a0_2, a0_3, a0_4)
             elif r == 1:
-                e0, e1, e2, e3, e4 = a1_0, a1_1, a1_2, a1_3, a1_4
+                es5 = (a1_0, a1_1, a1_2, a1_3, a1_4)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 3 >= q:
-                    e = e3
-                    at = n * ys0 + kb * ys1 + (start + 3) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
-                if start + 4 >= q:
-                    e = e4
-                    at = n * ys0 + kb * ys1 + (start + 4) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 8
-                        e = add8(e, load8(res, r_at))
-                    e = activate8(e, act)
-                    store8(y, yb + at, e)
-                    if has_y2:
-                        scale = load8(aff, kb * 8)
-                        e = fma8(e, scale, load8(aff, shift + kb * 8))
-                        store8(out2, yb + at, activate8(e, act2))
+                for j in range(5):
+                    if start + j >= q:
+                        e = es5[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
         q += 5
 
 
@@ -2903,89 +2399,32 @@ def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
                             a3_5 = fma4(b, w3, a3_5)
                             prefetch4(w, wo + 1024)
                             wo += 16
+        ns = (n0, n1, n2, n3, n4, n5)
+        qs = (q0, q1, q2, q3, q4, q5)
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+                es6 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+                es6 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5)
             elif r == 2:
-                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+                es6 = (a2_0, a2_1, a2_2, a2_3, a2_4, a2_5)
             elif r == 3:
-                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+                es6 = (a3_0, a3_1, a3_2, a3_3, a3_4, a3_5)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 3 < count:
-                    e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * yq
-                    if has_res:
-                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 4 < count:
-                    e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * yq
-                    if has_res:
-                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 5 < count:
-                    e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * yq
-                    if has_res:
-                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
+                for j in range(6):
+                    if j < count:
+                        e = es6[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -3353,155 +2792,28 @@ def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             a1_9 = fma4(b, w1, a1_9)
                             prefetch4(w, wo + 1024)
                             wo += 8
+        ns = (n0, n1, n2, n3, n4, n5, n6, n7, n8, n9)
+        qs = (q0, q1, q2, q3, q4, q5, q6, q7, q8, q9)
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a0_0,
-                    a0_1,
-                    a0_2,
-                    a0_3,
-                    a0_4,
-                    a0_5,
-                    a0_6,
-                    a0_7,
-                    a0_8,
-                    a0_9,
-                )
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a1_0,
-                    a1_1,
-                    a1_2,
-                    a1_3,
-                    a1_4,
-                    a1_5,
-                    a1_6,
-                    a1_7,
-                    a1_8,
-                    a1_9,
-                )
+                es10 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9)
             if kb < Kb:
-                if 0 < count:
-                    e = e0
-                    at = n0 * ys0 + kb * ys1 + q0 * yq
-                    if has_res:
-                        r_at = rb + n0 * rs0 + kb * rs1 + q0 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 1 < count:
-                    e = e1
-                    at = n1 * ys0 + kb * ys1 + q1 * yq
-                    if has_res:
-                        r_at = rb + n1 * rs0 + kb * rs1 + q1 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 2 < count:
-                    e = e2
-                    at = n2 * ys0 + kb * ys1 + q2 * yq
-                    if has_res:
-                        r_at = rb + n2 * rs0 + kb * rs1 + q2 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 3 < count:
-                    e = e3
-                    at = n3 * ys0 + kb * ys1 + q3 * yq
-                    if has_res:
-                        r_at = rb + n3 * rs0 + kb * rs1 + q3 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 4 < count:
-                    e = e4
-                    at = n4 * ys0 + kb * ys1 + q4 * yq
-                    if has_res:
-                        r_at = rb + n4 * rs0 + kb * rs1 + q4 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 5 < count:
-                    e = e5
-                    at = n5 * ys0 + kb * ys1 + q5 * yq
-                    if has_res:
-                        r_at = rb + n5 * rs0 + kb * rs1 + q5 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 6 < count:
-                    e = e6
-                    at = n6 * ys0 + kb * ys1 + q6 * yq
-                    if has_res:
-                        r_at = rb + n6 * rs0 + kb * rs1 + q6 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 7 < count:
-                    e = e7
-                    at = n7 * ys0 + kb * ys1 + q7 * yq
-                    if has_res:
-                        r_at = rb + n7 * rs0 + kb * rs1 + q7 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 8 < count:
-                    e = e8
-                    at = n8 * ys0 + kb * ys1 + q8 * yq
-                    if has_res:
-                        r_at = rb + n8 * rs0 + kb * rs1 + q8 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if 9 < count:
-                    e = e9
-                    at = n9 * ys0 + kb * ys1 + q9 * yq
-                    if has_res:
-                        r_at = rb + n9 * rs0 + kb * rs1 + q9 * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
+                for j in range(10):
+                    if j < count:
+                        e = es10[j]
+                        at = ns[j] * ys0 + kb * ys1 + qs[j] * yq
+                        if has_res:
+                            r_at = rb + ns[j] * rs0 + kb * rs1 + qs[j] * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
 
 
 @njit(parallel=True, cache=True)
@@ -3586,26 +2898,27 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(4):
                 kb = kg * 4 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 elif r == 2:
-                    e0 = a2_0
+                    es1 = (a2_0,)
                 elif r == 3:
-                    e0 = a3_0
+                    es1 = (a3_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 4
-                            e = add4(e, load4(res, r_at))
-                        e = activate4(e, act)
-                        store4(y, yb + at, e)
-                        if has_y2:
-                            scale = load4(aff, kb * 4)
-                            e = fma4(e, scale, load4(aff, shift + kb * 4))
-                            store4(out2, yb + at, activate4(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 4
+                                e = add4(e, load4(res, r_at))
+                            e = activate4(e, act)
+                            store4(y, yb + at, e)
+                            if has_y2:
+                                scale = load4(aff, kb * 4)
+                                e = fma4(e, scale, load4(aff, shift + kb * 4))
+                                store4(out2, yb + at, activate4(e, act2))
             q += 6
             continue
         start = min(q, plane - 6)
@@ -3683,86 +2996,27 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(4):
             kb = kg * 4 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5 = a0_0, a0_1, a0_2, a0_3, a0_4, a0_5
+                es6 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5 = a1_0, a1_1, a1_2, a1_3, a1_4, a1_5
+                es6 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5)
             elif r == 2:
-                e0, e1, e2, e3, e4, e5 = a2_0, a2_1, a2_2, a2_3, a2_4, a2_5
+                es6 = (a2_0, a2_1, a2_2, a2_3, a2_4, a2_5)
             elif r == 3:
-                e0, e1, e2, e3, e4, e5 = a3_0, a3_1, a3_2, a3_3, a3_4, a3_5
+                es6 = (a3_0, a3_1, a3_2, a3_3, a3_4, a3_5)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 3 >= q:
-                    e = e3
-                    at = n * ys0 + kb * ys1 + (start + 3) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 4 >= q:
-                    e = e4
-                    at = n * ys0 + kb * ys1 + (start + 4) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 5 >= q:
-                    e = e5
-                    at = n * ys0 + kb * ys1 + (start + 5) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
+                for j in range(6):
+                    if start + j >= q:
+                        e = es6[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
         q += 6
 
 
@@ -3842,22 +3096,23 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
             for r in range(2):
                 kb = kg * 2 + r
                 if r == 0:
-                    e0 = a0_0
+                    es1 = (a0_0,)
                 elif r == 1:
-                    e0 = a1_0
+                    es1 = (a1_0,)
                 if kb < Kb:
-                    if True:
-                        e = e0
-                        at = n * ys0 + kb * ys1 + q * yq
-                        if has_res:
-                            r_at = rb + n * rs0 + kb * rs1 + q * 4
-                            e = add4(e, load4(res, r_at))
-                        e = activate4(e, act)
-                        store4(y, yb + at, e)
-                        if has_y2:
-                            scale = load4(aff, kb * 4)
-                            e = fma4(e, scale, load4(aff, shift + kb * 4))
-                            store4(out2, yb + at, activate4(e, act2))
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 4
+                                e = add4(e, load4(res, r_at))
+                            e = activate4(e, act)
+                            store4(y, yb + at, e)
+                            if has_y2:
+                                scale = load4(aff, kb * 4)
+                                e = fma4(e, scale, load4(aff, shift + kb * 4))
+                                store4(out2, yb + at, activate4(e, act2))
             q += 10
             continue
         start = min(q, plane - 10)
@@ -3933,152 +3188,23 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         for r in range(2):
             kb = kg * 2 + r
             if r == 0:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a0_0,
-                    a0_1,
-                    a0_2,
-                    a0_3,
-                    a0_4,
-                    a0_5,
-                    a0_6,
-                    a0_7,
-                    a0_8,
-                    a0_9,
-                )
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
             elif r == 1:
-                e0, e1, e2, e3, e4, e5, e6, e7, e8, e9 = (
-                    a1_0,
-                    a1_1,
-                    a1_2,
-                    a1_3,
-                    a1_4,
-                    a1_5,
-                    a1_6,
-                    a1_7,
-                    a1_8,
-                    a1_9,
-                )
+                es10 = (a1_0, a1_1, a1_2, a1_3, a1_4, a1_5, a1_6, a1_7, a1_8, a1_9)
             if kb < Kb:
-                if start + 0 >= q:
-                    e = e0
-                    at = n * ys0 + kb * ys1 + (start + 0) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 0) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 1 >= q:
-                    e = e1
-                    at = n * ys0 + kb * ys1 + (start + 1) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 1) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 2 >= q:
-                    e = e2
-                    at = n * ys0 + kb * ys1 + (start + 2) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 2) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 3 >= q:
-                    e = e3
-                    at = n * ys0 + kb * ys1 + (start + 3) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 3) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 4 >= q:
-                    e = e4
-                    at = n * ys0 + kb * ys1 + (start + 4) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 4) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 5 >= q:
-                    e = e5
-                    at = n * ys0 + kb * ys1 + (start + 5) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 5) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 6 >= q:
-                    e = e6
-                    at = n * ys0 + kb * ys1 + (start + 6) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 6) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 7 >= q:
-                    e = e7
-                    at = n * ys0 + kb * ys1 + (start + 7) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 7) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 8 >= q:
-                    e = e8
-                    at = n * ys0 + kb * ys1 + (start + 8) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 8) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
-                if start + 9 >= q:
-                    e = e9
-                    at = n * ys0 + kb * ys1 + (start + 9) * yq
-                    if has_res:
-                        r_at = rb + n * rs0 + kb * rs1 + (start + 9) * 4
-                        e = add4(e, load4(res, r_at))
-                    e = activate4(e, act)
-                    store4(y, yb + at, e)
-                    if has_y2:
-                        scale = load4(aff, kb * 4)
-                        e = fma4(e, scale, load4(aff, shift + kb * 4))
-                        store4(out2, yb + at, activate4(e, act2))
+                for j in range(10):
+                    if start + j >= q:
+                        e = es10[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
         q += 10
 
 
