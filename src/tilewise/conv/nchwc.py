@@ -32,6 +32,11 @@ from tilewise.kernels.nchwc_generated import (
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
 # the line kernels' blocks stay in one image: a plane holds at least one of the widest
 LINE_MIN_PIXELS = max(rw for _, rw in (*BLOCKING.values(), *NARROW_BLOCKING.values()))
+# 1x1 layers on maps up to 8x8 with this many input channels or more run every output block
+# on the narrow line kernel: measured 2 threads, batch 1: 2048->512 @7x7 0.392 -> 0.324 ms,
+# 1152->192 @7x7 0.078 -> 0.066; not below (512->2048 @7x7 0.309 -> 0.319) nor on 14x14 maps
+# (1024->256 0.288 -> 0.314)
+NARROW_LINE_PIXELS, NARROW_LINE_CHANNELS = 64, 1024
 MIN_JOBS = 16  # parallel jobs per call: Numba's static split then stays balanced
 # max |y - ref| / max |ref| on zero-mean data over tests/test_conv_accuracy.py's layers:
 # measured worst 1.4e-6 (inception-v3's 5x5 layer), limit with a 2.5x margin
@@ -166,10 +171,13 @@ class BlockedIO(Convolution):
             profile.lap("reorder out")
 
 
-def output_parts(out_blocks: int, c: int) -> list[tuple[int, int, bool]]:
+def output_parts(out_blocks: int, c: int, narrow: bool = False) -> list[tuple[int, int, bool]]:
     """(first block, end block, narrow) per kernel call: groups of RK output blocks, then
     the last 1-2 blocks on the narrow kernel (RK 2) when the count is not a multiple of RK:
-    96 filters in 16 lanes are 6 blocks, 4 + 2 instead of 8 with 2 computed and dropped."""
+    96 filters in 16 lanes are 6 blocks, 4 + 2 instead of 8 with 2 computed and dropped.
+    `narrow`: every block on the narrow kernel."""
+    if narrow:
+        return [(0, out_blocks, True)]
     rest = out_blocks % BLOCKING[c][0]
     if rest not in (1, 2):
         return [(0, out_blocks, False)]
@@ -225,8 +233,12 @@ class BlockedConvolution(BlockedIO):
         # 1x1, stride 1, unpadded, blocked input: the line kernels (no per-pixel indexing)
         self.line = (kh, kw) == (1, 1) and tuple(attrs["stride"]) == (1, 1) and not direct_nchw
         self.line &= (out_h, out_w) == (height, width) and out_h * out_w >= LINE_MIN_PIXELS
+        # small maps, many input channels: a block's weights stream from L2, and the narrow
+        # kernel's 10 pixels per weight vector need 40% less of them per FMA than 4 x 6
+        narrow_only = (self.line and out_h * out_w <= NARROW_LINE_PIXELS
+                       and channels >= NARROW_LINE_CHANNELS)  # fmt: skip
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
-        for kb0, kb1, narrow in output_parts(out_blocks, c):
+        for kb0, kb1, narrow in output_parts(out_blocks, c, narrow_only):
             rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
             kgroups = blocks(kb1 - kb0, rk)
             lo, hi = kb0 * c, min(kb1 * c, filters)
