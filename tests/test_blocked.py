@@ -81,19 +81,24 @@ def test_blocked_in_blocked_out_with_residual_and_activation(block, act, rng):
 # 49 pixels: an image's last pixel runs alone (blocks of 6 or 3) or its last block overlaps
 # the one before (blocks of 10 or 5); 16 pixels
 @pytest.mark.parametrize("size", [7, 4])
-def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, rng):
+# output blocks of 16, 8 and 4 lanes: 96 filters are 4 + 2 (the narrow kernel for the last
+# 2), 112 are 4 + 3 of 16 (the RK 3 kernel), 56 are 4 + 3 of 8, 28 are 4 + 3 of 4
+@pytest.mark.parametrize("filters", [96, 112, 56, 28])
+def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, filters, rng):
     """1x1 stride 1 (the line kernels): blocks end at each image's edge, the residual is the
     output buffer itself (a pixel summed twice would show), and the pre-activation of the
-    next unit is written beside it; 96 filters are 4 + 2 blocks of 16 (the narrow kernel)."""
+    next unit is written beside it."""
     from tilewise.kernels.activation import RELU
 
-    geometry = (3, 40, 96, size, (1, 1), (1, 1), (0, 0), (), (1, 1))
+    geometry = (3, 40, filters, size, (1, 1), (1, 1), (0, 0), (), (1, 1))
     attrs, in_shape, out_shape, x, w, b, ref = _case(geometry, rng)
     conv = BlockedConvolution({**attrs, "act": "relu6"}, w, b, in_shape, out_shape,
                               input_blocked=True, output_blocked=True, block=block)  # fmt: skip
     assert conv.line
+    names = [part[0].py_func.__name__ for part in conv.parts]
+    assert any(name.endswith("_third") for name in names) == (-(-filters // block) % 4 == 3)
     conv.add_residual()
-    scale, shift = uniform(rng, (96,)), uniform(rng, (96,))
+    scale, shift = uniform(rng, (filters,)), uniform(rng, (filters,))
     assert conv.add_second_output(scale, shift, RELU)
     residual = uniform(rng, out_shape)
     xb = np.empty(blocked_shape(in_shape, block), np.float32)

@@ -23,6 +23,9 @@ CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
 # for the last 1-2 output blocks of a layer whose block count is not a multiple of RK (48,
 # 80, 96, 160 filters): RK 2 wastes at most one block where RK 4 wasted up to three
 NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
+# for the last 3 blocks (40, 112, 176, 240 filters) of a 1x1 layer: RK 4 wasted one in four
+THIRD = {16: (3, 8), 8: (3, 4), 4: (3, 8)}
+VARIANTS = {"": CONFIGS, "narrow": NARROW, "third": THIRD}
 PREFETCH_FLOATS = 1024  # how far ahead the products ask for weights
 REGISTERS = {16: 32, 8: 16, 4: 32}  # vector registers: AVX-512 and NEON, AVX2
 # yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
@@ -35,9 +38,9 @@ GEOMETRY = ("N Cb H W cin xs0 xs1 xs2 xs3 xs4 xb Kb OH OW KH KW sh sw ph pw dh d
             "has_y2 act2 shift").split()  # fmt: skip
 
 
-def kernel(width: int, narrow: bool = False) -> str:
-    rk, rw = (NARROW if narrow else CONFIGS)[width]
-    func = f"conv_c{width}" + ("_narrow" if narrow else "")
+def kernel(width: int, variant: str = "") -> str:
+    rk, rw = VARIANTS[variant][width]
+    func = f"conv_c{width}" + (f"_{variant}" if variant else "")
     ind = "    "
     lines = [
         "@njit(cache=True)",
@@ -142,14 +145,14 @@ def kernel(width: int, narrow: bool = False) -> str:
     return "\n".join(lines)
 
 
-def line_kernel(width: int, narrow: bool = False) -> str:
+def line_kernel(width: int, variant: str = "") -> str:
     """A 1x1, stride-1, unpadded convolution on blocked input (Winograd's products too):
     a block is RW neighbouring pixels of one image, read at fixed offsets from one pointer,
     so a block costs no per-pixel index arithmetic and no edge checks (the general kernel
     spent ~250 cycles a block on them, as long as 16 channels of products). An image's last
     block moves left to end at its edge; the pixels it computes twice are stored once."""
-    rk, rw = (NARROW if narrow else CONFIGS)[width]
-    func = f"conv_c{width}_line" + ("_narrow" if narrow else "")
+    rk, rw = VARIANTS[variant][width]
+    func = f"conv_c{width}_line" + (f"_{variant}" if variant else "")
     body = " " * 8
     lines = [
         "@njit(cache=True)",
@@ -335,16 +338,18 @@ def render() -> str:
              f"GEOMETRY = {tuple(GEOMETRY)!r}",
              source_digest("simd.py", "activation.py"),
              f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)",
-             f"NARROW_BLOCKING = {NARROW!r}  # for a layer's last 1-2 blocks"]  # fmt: skip
+             f"NARROW_BLOCKING = {NARROW!r}  # for a layer's last 1-2 blocks",
+             f"THIRD_BLOCKING = {THIRD!r}  # for a 1x1 layer's last 3 blocks"]  # fmt: skip
     for width in CONFIGS:
         parts += per_width(
             width,
             [
                 activation(),
                 kernel(width),
-                kernel(width, True),
+                kernel(width, "narrow"),
                 line_kernel(width),
-                line_kernel(width, True),
+                line_kernel(width, "narrow"),
+                line_kernel(width, "third"),
             ],
             OPS,
         )
@@ -352,6 +357,7 @@ def render() -> str:
     narrow = ", ".join(f"{width}: conv_c{width}_narrow" for width in CONFIGS)
     line = ", ".join(f"{width}: conv_c{width}_line" for width in CONFIGS)
     line_narrow = ", ".join(f"{width}: conv_c{width}_line_narrow" for width in CONFIGS)
+    line_third = ", ".join(f"{width}: conv_c{width}_line_third" for width in CONFIGS)
     parts += [
         "",
         "",
@@ -359,6 +365,7 @@ def render() -> str:
         f"NARROW_KERNELS = {{{narrow}}}",
         f"LINE_KERNELS = {{{line}}}",
         f"LINE_NARROW_KERNELS = {{{line_narrow}}}",
+        f"LINE_THIRD_KERNELS = {{{line_third}}}",
         "",
     ]
     return "\n".join(parts)

@@ -25,8 +25,10 @@ from tilewise.kernels.nchwc_generated import (
     KERNELS,
     LINE_KERNELS,
     LINE_NARROW_KERNELS,
+    LINE_THIRD_KERNELS,
     NARROW_BLOCKING,
     NARROW_KERNELS,
+    THIRD_BLOCKING,
 )
 
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
@@ -171,25 +173,32 @@ class BlockedIO(Convolution):
             profile.lap("reorder out")
 
 
-def output_parts(out_blocks: int, c: int, narrow: bool = False) -> list[tuple[int, int, bool]]:
-    """(first block, end block, narrow) per kernel call: groups of RK output blocks, then
+def output_parts(out_blocks: int, c: int, narrow: bool = False,
+                 third: bool = False) -> list[tuple[int, int, str]]:  # fmt: skip
+    """(first block, end block, variant) per kernel call: groups of RK output blocks, then
     the last 1-2 blocks on the narrow kernel (RK 2) when the count is not a multiple of RK:
     96 filters in 16 lanes are 6 blocks, 4 + 2 instead of 8 with 2 computed and dropped.
-    `narrow`: every block on the narrow kernel."""
+    `narrow`: every block on the narrow kernel. `third`: the last 3 blocks on the RK 3
+    kernel (the line kernels have one) rather than a group of 4 with one dropped."""
     if narrow:
-        return [(0, out_blocks, True)]
+        return [(0, out_blocks, "narrow")]
     rest = out_blocks % BLOCKING[c][0]
-    if rest not in (1, 2):
-        return [(0, out_blocks, False)]
+    last = {1: "narrow", 2: "narrow", 3: "third" if third else None}.get(rest)
+    if last is None:
+        return [(0, out_blocks, "")]
     main = out_blocks - rest
-    return ([(0, main, False)] if main else []) + [(main, out_blocks, True)]
+    return ([(0, main, "")] if main else []) + [(main, out_blocks, last)]
+
+
+VARIANT_BLOCKING = {"": BLOCKING, "narrow": NARROW_BLOCKING, "third": THIRD_BLOCKING}
+LINE_VARIANTS = {"": LINE_KERNELS, "narrow": LINE_NARROW_KERNELS, "third": LINE_THIRD_KERNELS}
 
 
 def padded_filters(out_blocks: int, c: int) -> int:
     """Output lanes the kernels compute, the dropped ones included."""
     total = 0
-    for kb0, kb1, narrow in output_parts(out_blocks, c):
-        rk = (NARROW_BLOCKING if narrow else BLOCKING)[c][0]
+    for kb0, kb1, variant in output_parts(out_blocks, c):
+        rk = VARIANT_BLOCKING[variant][c][0]
         total += blocks(kb1 - kb0, rk) * rk * c
     return total
 
@@ -238,8 +247,8 @@ class BlockedConvolution(BlockedIO):
         narrow_only = (self.line and out_h * out_w <= NARROW_LINE_PIXELS
                        and channels >= NARROW_LINE_CHANNELS)  # fmt: skip
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
-        for kb0, kb1, narrow in output_parts(out_blocks, c, narrow_only):
-            rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
+        for kb0, kb1, variant in output_parts(out_blocks, c, narrow_only, third=self.line):
+            rk, rw = VARIANT_BLOCKING[variant][c]
             kgroups = blocks(kb1 - kb0, rk)
             lo, hi = kb0 * c, min(kb1 * c, filters)
             packed = pack_weights(weight, lo, hi, rk, c, in_blocks, depth)
@@ -248,10 +257,10 @@ class BlockedConvolution(BlockedIO):
                 part_bias[: hi - lo] = bias[lo:hi]
             if self.line:  # blocks never straddle two images
                 bpj = blocks_per_job(batch * blocks(out_h * out_w, rw), kgroups)
-                kernel = (LINE_NARROW_KERNELS if narrow else LINE_KERNELS)[c]
+                kernel = LINE_VARIANTS[variant][c]
             else:
                 bpj = _blocks_per_job(batch * out_h * out_w, rw, kgroups)
-                kernel = (NARROW_KERNELS if narrow else KERNELS)[c]
+                kernel = (NARROW_KERNELS if variant else KERNELS)[c]
             geometry = {**shared, "Kb": kb1 - kb0, "yb": kb0 * plane, "rb": kb0 * plane,
                         "KG": kgroups, "bpj": bpj}  # fmt: skip
             fields = np.array([geometry[name] for name in GEOMETRY], np.int64)

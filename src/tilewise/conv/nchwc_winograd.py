@@ -149,7 +149,8 @@ class BlockedWinograd(BlockedIO):
         kb1) per output part, as BlockedConvolution splits its filters."""
         c, positions = self.block, u.shape[0]
         parts = []
-        for kb0, kb1, narrow in output_parts(out_blocks, c):
+        for kb0, kb1, variant in output_parts(out_blocks, c):
+            narrow = variant == "narrow"
             rk, rw = (NARROW_BLOCKING if narrow else BLOCKING)[c]
             hi = min(kb1 * c, u.shape[1])
             packed = [pack_weights(u[p], kb0 * c, hi, rk, c, self.channels // c, c)
