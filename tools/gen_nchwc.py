@@ -249,9 +249,9 @@ def _epilogue(body: str, rk: int, rw: int, width: int, kept, image, position) ->
     lines = [f"{body}for r in range({rk}):", f"{body}    kb = kg * {rk} + r"]
     for r in range(rk):
         cond = "if" if r == 0 else "elif"
-        accs = "".join(f"a{r}_{j}, " for j in range(rw))
+        accs = ", ".join(f"a{r}_{j}" for j in range(rw)) + ("," if rw == 1 else "")
         lines.append(f"{body}    {cond} r == {r}:")
-        lines.append(f"{body}        es{rw} = ({accs.rstrip(' ') if rw == 1 else accs[:-2]})")
+        lines.append(f"{body}        es{rw} = ({accs})")
     n, q = image("j"), position("j")
     lines += [
         f"{body}    if kb < Kb:",
