@@ -82,8 +82,9 @@ def test_blocked_in_blocked_out_with_residual_and_activation(block, act, rng):
 # the one before (blocks of 10 or 5); 16 pixels
 @pytest.mark.parametrize("size", [7, 4])
 # output blocks of 16, 8 and 4 lanes: 96 filters are 4 + 2 (the narrow kernel for the last
-# 2), 112 are 4 + 3 of 16 (the RK 3 kernel), 56 are 4 + 3 of 8, 28 are 4 + 3 of 4
-@pytest.mark.parametrize("filters", [96, 112, 56, 28])
+# 2), 112 are 4 + 3 of 16 (the RK 3 kernel), 56 are 4 + 3 of 8, 28 are 4 + 3 of 4; 80 are
+# 4 + 1 of 16 (the RK 1 kernel), 40 are 4 + 1 of 8, 36 are 8 + 1 of 4
+@pytest.mark.parametrize("filters", [96, 112, 56, 28, 80, 40, 36])
 def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, filters, rng):
     """1x1 stride 1 (the line kernels): blocks end at each image's edge, the residual is the
     output buffer itself (a pixel summed twice would show), and the pre-activation of the
@@ -97,6 +98,7 @@ def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, filte
     assert conv.line
     names = [part[0].py_func.__name__ for part in conv.parts]
     assert any(name.endswith("_third") for name in names) == (-(-filters // block) % 4 == 3)
+    assert any(name.endswith("_single") for name in names) == (-(-filters // block) % 4 == 1)
     conv.add_residual()
     scale, shift = uniform(rng, (filters,)), uniform(rng, (filters,))
     assert conv.add_second_output(scale, shift, RELU)

@@ -25,7 +25,10 @@ CONFIGS = {16: (4, 6), 8: (4, 3), 4: (4, 6)}
 NARROW = {16: (2, 10), 8: (2, 5), 4: (2, 10)}
 # for the last 3 blocks (40, 112, 176, 240 filters) of a 1x1 layer: RK 4 wasted one in four
 THIRD = {16: (3, 8), 8: (3, 4), 4: (3, 8)}
-VARIANTS = {"": CONFIGS, "narrow": NARROW, "third": THIRD}
+# for a 1x1 layer's last single block (16 filters, 80, 144 of 16 lanes): RK 2 computed a
+# dropped block; RK 1 is one weight load and RW broadcasts per RW FMAs
+SINGLE = {16: (1, 10), 8: (1, 10), 4: (1, 10)}
+VARIANTS = {"": CONFIGS, "narrow": NARROW, "third": THIRD, "single": SINGLE}
 PREFETCH_FLOATS = 1024  # how far ahead the products ask for weights
 REGISTERS = {16: 32, 8: 16, 4: 32}  # vector registers: AVX-512 and NEON, AVX2
 # yq: the output's pixel stride (c for blocked activations, K for Winograd's M rows).
@@ -339,7 +342,8 @@ def render() -> str:
              source_digest("simd.py", "activation.py"),
              f"BLOCKING = {CONFIGS!r}  # width -> (output blocks, pixels)",
              f"NARROW_BLOCKING = {NARROW!r}  # for a layer's last 1-2 blocks",
-             f"THIRD_BLOCKING = {THIRD!r}  # for a 1x1 layer's last 3 blocks"]  # fmt: skip
+             f"THIRD_BLOCKING = {THIRD!r}  # for a 1x1 layer's last 3 blocks",
+             f"SINGLE_BLOCKING = {SINGLE!r}  # for a 1x1 layer's last block"]  # fmt: skip
     for width in CONFIGS:
         parts += per_width(
             width,
@@ -350,6 +354,7 @@ def render() -> str:
                 line_kernel(width),
                 line_kernel(width, "narrow"),
                 line_kernel(width, "third"),
+                line_kernel(width, "single"),
             ],
             OPS,
         )
@@ -358,6 +363,7 @@ def render() -> str:
     line = ", ".join(f"{width}: conv_c{width}_line" for width in CONFIGS)
     line_narrow = ", ".join(f"{width}: conv_c{width}_line_narrow" for width in CONFIGS)
     line_third = ", ".join(f"{width}: conv_c{width}_line_third" for width in CONFIGS)
+    line_single = ", ".join(f"{width}: conv_c{width}_line_single" for width in CONFIGS)
     parts += [
         "",
         "",
@@ -366,6 +372,7 @@ def render() -> str:
         f"LINE_KERNELS = {{{line}}}",
         f"LINE_NARROW_KERNELS = {{{line_narrow}}}",
         f"LINE_THIRD_KERNELS = {{{line_third}}}",
+        f"LINE_SINGLE_KERNELS = {{{line_single}}}",
         "",
     ]
     return "\n".join(parts)

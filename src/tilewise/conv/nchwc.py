@@ -25,15 +25,18 @@ from tilewise.kernels.nchwc_generated import (
     KERNELS,
     LINE_KERNELS,
     LINE_NARROW_KERNELS,
+    LINE_SINGLE_KERNELS,
     LINE_THIRD_KERNELS,
     NARROW_BLOCKING,
     NARROW_KERNELS,
+    SINGLE_BLOCKING,
     THIRD_BLOCKING,
 )
 
 EPILOGUE_ACTS = (NONE, RELU, RELU6, HARD_SWISH)  # applied in registers; others afterwards
 # the line kernels' blocks stay in one image: a plane holds at least one of the widest
-LINE_MIN_PIXELS = max(rw for _, rw in (*BLOCKING.values(), *NARROW_BLOCKING.values()))
+LINE_MIN_PIXELS = max(rw for _, rw in (*BLOCKING.values(), *NARROW_BLOCKING.values(),
+                                        *SINGLE_BLOCKING.values()))  # fmt: skip
 # 1x1 layers on maps up to 8x8 with this many input channels or more run every output block
 # on the narrow line kernel: measured 2 threads, batch 1: 2048->512 @7x7 0.392 -> 0.324 ms,
 # 1152->192 @7x7 0.078 -> 0.066; not below (512->2048 @7x7 0.309 -> 0.319) nor on 14x14 maps
@@ -174,24 +177,27 @@ class BlockedIO(Convolution):
 
 
 def output_parts(out_blocks: int, c: int, narrow: bool = False,
-                 third: bool = False) -> list[tuple[int, int, str]]:  # fmt: skip
+                 line: bool = False) -> list[tuple[int, int, str]]:  # fmt: skip
     """(first block, end block, variant) per kernel call: groups of RK output blocks, then
     the last 1-2 blocks on the narrow kernel (RK 2) when the count is not a multiple of RK:
     96 filters in 16 lanes are 6 blocks, 4 + 2 instead of 8 with 2 computed and dropped.
-    `narrow`: every block on the narrow kernel. `third`: the last 3 blocks on the RK 3
-    kernel (the line kernels have one) rather than a group of 4 with one dropped."""
+    `narrow`: every block on the narrow kernel. `line`: the line kernels' RK 3 and RK 1
+    variants take a last 3 blocks (not a group of 4 with one dropped) or a last 1."""
     if narrow:
         return [(0, out_blocks, "narrow")]
     rest = out_blocks % BLOCKING[c][0]
-    last = {1: "narrow", 2: "narrow", 3: "third" if third else None}.get(rest)
+    last = {1: "single" if line else "narrow", 2: "narrow", 3: "third" if line else None}
+    last = last.get(rest)
     if last is None:
         return [(0, out_blocks, "")]
     main = out_blocks - rest
     return ([(0, main, "")] if main else []) + [(main, out_blocks, last)]
 
 
-VARIANT_BLOCKING = {"": BLOCKING, "narrow": NARROW_BLOCKING, "third": THIRD_BLOCKING}
-LINE_VARIANTS = {"": LINE_KERNELS, "narrow": LINE_NARROW_KERNELS, "third": LINE_THIRD_KERNELS}
+VARIANT_BLOCKING = {"": BLOCKING, "narrow": NARROW_BLOCKING, "third": THIRD_BLOCKING,
+                    "single": SINGLE_BLOCKING}  # fmt: skip
+LINE_VARIANTS = {"": LINE_KERNELS, "narrow": LINE_NARROW_KERNELS, "third": LINE_THIRD_KERNELS,
+                 "single": LINE_SINGLE_KERNELS}  # fmt: skip
 
 
 def padded_filters(out_blocks: int, c: int) -> int:
@@ -247,7 +253,7 @@ class BlockedConvolution(BlockedIO):
         narrow_only = (self.line and out_h * out_w <= NARROW_LINE_PIXELS
                        and channels >= NARROW_LINE_CHANNELS)  # fmt: skip
         self.parts = []  # (kernel, packed weights, bias, geometry) per call
-        for kb0, kb1, variant in output_parts(out_blocks, c, narrow_only, third=self.line):
+        for kb0, kb1, variant in output_parts(out_blocks, c, narrow_only, line=self.line):
             rk, rw = VARIANT_BLOCKING[variant][c]
             kgroups = blocks(kb1 - kb0, rk)
             lo, hi = kb0 * c, min(kb1 * c, filters)

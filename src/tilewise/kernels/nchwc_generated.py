@@ -52,6 +52,7 @@ SOURCE_DIGEST = "46404e7aa90b7242"  # sha256 of kernels/{simd.py, activation.py}
 BLOCKING = {16: (4, 6), 8: (4, 3), 4: (4, 6)}  # width -> (output blocks, pixels)
 NARROW_BLOCKING = {16: (2, 10), 8: (2, 5), 4: (2, 10)}  # for a layer's last 1-2 blocks
 THIRD_BLOCKING = {16: (3, 8), 8: (3, 4), 4: (3, 8)}  # for a 1x1 layer's last 3 blocks
+SINGLE_BLOCKING = {16: (1, 10), 8: (1, 10), 4: (1, 10)}  # for a 1x1 layer's last block
 
 
 (
@@ -1418,6 +1419,166 @@ def conv_c16_line_third(x, w, bias, y, res, out2, aff, g):
         conv_c16_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c16_line_single_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 1 output blocks x a run of 10-pixel blocks, 16 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 9) // 10
+    kg_size = Cb * cin * 16
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 10
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load16(bias, (kg * 1 + 0) * 16)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 16 + cb * xs1
+                for ci in range(cin):
+                    w0 = load16(w, wo + 0)
+                    b = broadcast16(x, t + ci + 0)
+                    a0_0 = fma16(b, w0, a0_0)
+                    prefetch16(w, wo + 1024)
+                    wo += 16
+            for r in range(1):
+                kb = kg * 1 + r
+                if r == 0:
+                    es1 = (a0_0,)
+                if kb < Kb:
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 16
+                                e = add16(e, load16(res, r_at))
+                            e = activate16(e, act)
+                            store16(y, yb + at, e)
+                            if has_y2:
+                                scale = load16(aff, kb * 16)
+                                e = fma16(e, scale, load16(aff, shift + kb * 16))
+                                store16(out2, yb + at, activate16(e, act2))
+            q += 10
+            continue
+        start = min(q, plane - 10)
+        o = xb + n * xs0 + start * 16
+        wo = kg * kg_size + n * wsn
+        a0_0 = load16(bias, (kg * 1 + 0) * 16)
+        a0_1 = load16(bias, (kg * 1 + 0) * 16)
+        a0_2 = load16(bias, (kg * 1 + 0) * 16)
+        a0_3 = load16(bias, (kg * 1 + 0) * 16)
+        a0_4 = load16(bias, (kg * 1 + 0) * 16)
+        a0_5 = load16(bias, (kg * 1 + 0) * 16)
+        a0_6 = load16(bias, (kg * 1 + 0) * 16)
+        a0_7 = load16(bias, (kg * 1 + 0) * 16)
+        a0_8 = load16(bias, (kg * 1 + 0) * 16)
+        a0_9 = load16(bias, (kg * 1 + 0) * 16)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch16(x, t + xs1 + 0)
+            prefetch16(x, t + xs1 + 16)
+            prefetch16(x, t + xs1 + 32)
+            prefetch16(x, t + xs1 + 48)
+            prefetch16(x, t + xs1 + 64)
+            prefetch16(x, t + xs1 + 80)
+            prefetch16(x, t + xs1 + 96)
+            prefetch16(x, t + xs1 + 112)
+            prefetch16(x, t + xs1 + 128)
+            prefetch16(x, t + xs1 + 144)
+            for ci in range(cin):
+                w0 = load16(w, wo + 0)
+                b = broadcast16(x, t + ci + 0)
+                a0_0 = fma16(b, w0, a0_0)
+                b = broadcast16(x, t + ci + 16)
+                a0_1 = fma16(b, w0, a0_1)
+                b = broadcast16(x, t + ci + 32)
+                a0_2 = fma16(b, w0, a0_2)
+                b = broadcast16(x, t + ci + 48)
+                a0_3 = fma16(b, w0, a0_3)
+                b = broadcast16(x, t + ci + 64)
+                a0_4 = fma16(b, w0, a0_4)
+                b = broadcast16(x, t + ci + 80)
+                a0_5 = fma16(b, w0, a0_5)
+                b = broadcast16(x, t + ci + 96)
+                a0_6 = fma16(b, w0, a0_6)
+                b = broadcast16(x, t + ci + 112)
+                a0_7 = fma16(b, w0, a0_7)
+                b = broadcast16(x, t + ci + 128)
+                a0_8 = fma16(b, w0, a0_8)
+                b = broadcast16(x, t + ci + 144)
+                a0_9 = fma16(b, w0, a0_9)
+                prefetch16(w, wo + 1024)
+                wo += 16
+        for r in range(1):
+            kb = kg * 1 + r
+            if r == 0:
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
+            if kb < Kb:
+                for j in range(10):
+                    if start + j >= q:
+                        e = es10[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 16
+                            e = add16(e, load16(res, r_at))
+                        e = activate16(e, act)
+                        store16(y, yb + at, e)
+                        if has_y2:
+                            scale = load16(aff, kb * 16)
+                            e = fma16(e, scale, load16(aff, shift + kb * 16))
+                            store16(out2, yb + at, activate16(e, act2))
+        q += 10
+
+
+@njit(parallel=True, cache=True)
+def conv_c16_line_single(x, w, bias, y, res, out2, aff, g):
+    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c16_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
 (
     load8,
     store8,
@@ -2448,6 +2609,166 @@ def conv_c8_line_third(x, w, bias, y, res, out2, aff, g):
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
     for job in prange(jobs):
         conv_c8_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
+@njit(cache=True)
+def conv_c8_line_single_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 1 output blocks x a run of 10-pixel blocks, 8 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 9) // 10
+    kg_size = Cb * cin * 8
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 10
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load8(bias, (kg * 1 + 0) * 8)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 8 + cb * xs1
+                for ci in range(cin):
+                    w0 = load8(w, wo + 0)
+                    b = broadcast8(x, t + ci + 0)
+                    a0_0 = fma8(b, w0, a0_0)
+                    prefetch8(w, wo + 1024)
+                    wo += 8
+            for r in range(1):
+                kb = kg * 1 + r
+                if r == 0:
+                    es1 = (a0_0,)
+                if kb < Kb:
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 8
+                                e = add8(e, load8(res, r_at))
+                            e = activate8(e, act)
+                            store8(y, yb + at, e)
+                            if has_y2:
+                                scale = load8(aff, kb * 8)
+                                e = fma8(e, scale, load8(aff, shift + kb * 8))
+                                store8(out2, yb + at, activate8(e, act2))
+            q += 10
+            continue
+        start = min(q, plane - 10)
+        o = xb + n * xs0 + start * 8
+        wo = kg * kg_size + n * wsn
+        a0_0 = load8(bias, (kg * 1 + 0) * 8)
+        a0_1 = load8(bias, (kg * 1 + 0) * 8)
+        a0_2 = load8(bias, (kg * 1 + 0) * 8)
+        a0_3 = load8(bias, (kg * 1 + 0) * 8)
+        a0_4 = load8(bias, (kg * 1 + 0) * 8)
+        a0_5 = load8(bias, (kg * 1 + 0) * 8)
+        a0_6 = load8(bias, (kg * 1 + 0) * 8)
+        a0_7 = load8(bias, (kg * 1 + 0) * 8)
+        a0_8 = load8(bias, (kg * 1 + 0) * 8)
+        a0_9 = load8(bias, (kg * 1 + 0) * 8)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch8(x, t + xs1 + 0)
+            prefetch8(x, t + xs1 + 8)
+            prefetch8(x, t + xs1 + 16)
+            prefetch8(x, t + xs1 + 24)
+            prefetch8(x, t + xs1 + 32)
+            prefetch8(x, t + xs1 + 40)
+            prefetch8(x, t + xs1 + 48)
+            prefetch8(x, t + xs1 + 56)
+            prefetch8(x, t + xs1 + 64)
+            prefetch8(x, t + xs1 + 72)
+            for ci in range(cin):
+                w0 = load8(w, wo + 0)
+                b = broadcast8(x, t + ci + 0)
+                a0_0 = fma8(b, w0, a0_0)
+                b = broadcast8(x, t + ci + 8)
+                a0_1 = fma8(b, w0, a0_1)
+                b = broadcast8(x, t + ci + 16)
+                a0_2 = fma8(b, w0, a0_2)
+                b = broadcast8(x, t + ci + 24)
+                a0_3 = fma8(b, w0, a0_3)
+                b = broadcast8(x, t + ci + 32)
+                a0_4 = fma8(b, w0, a0_4)
+                b = broadcast8(x, t + ci + 40)
+                a0_5 = fma8(b, w0, a0_5)
+                b = broadcast8(x, t + ci + 48)
+                a0_6 = fma8(b, w0, a0_6)
+                b = broadcast8(x, t + ci + 56)
+                a0_7 = fma8(b, w0, a0_7)
+                b = broadcast8(x, t + ci + 64)
+                a0_8 = fma8(b, w0, a0_8)
+                b = broadcast8(x, t + ci + 72)
+                a0_9 = fma8(b, w0, a0_9)
+                prefetch8(w, wo + 1024)
+                wo += 8
+        for r in range(1):
+            kb = kg * 1 + r
+            if r == 0:
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
+            if kb < Kb:
+                for j in range(10):
+                    if start + j >= q:
+                        e = es10[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 8
+                            e = add8(e, load8(res, r_at))
+                        e = activate8(e, act)
+                        store8(y, yb + at, e)
+                        if has_y2:
+                            scale = load8(aff, kb * 8)
+                            e = fma8(e, scale, load8(aff, shift + kb * 8))
+                            store8(out2, yb + at, activate8(e, act2))
+        q += 10
+
+
+@njit(parallel=True, cache=True)
+def conv_c8_line_single(x, w, bias, y, res, out2, aff, g):
+    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c8_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
 (
@@ -3794,8 +4115,169 @@ def conv_c4_line_third(x, w, bias, y, res, out2, aff, g):
         conv_c4_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
 
 
+@njit(cache=True)
+def conv_c4_line_single_job(x, w, bias, y, res, out2, aff, g, job):
+    """One job: 1 output blocks x a run of 10-pixel blocks, 4 lanes."""
+    N = g[0]
+    Cb = g[1]
+    cin = g[4]
+    xs0 = g[5]
+    xs1 = g[6]
+    xb = g[10]
+    Kb = g[11]
+    OH = g[12]
+    OW = g[13]
+    ys0 = g[22]
+    ys1 = g[23]
+    yb = g[24]
+    rs0 = g[25]
+    rs1 = g[26]
+    rb = g[27]
+    has_res = g[28]
+    act = g[29]
+    KG = g[30]
+    bpj = g[31]
+    wsn = g[32]
+    yq = g[33]
+    has_y2 = g[34]
+    act2 = g[35]
+    shift = g[36]
+    plane = OH * OW
+    per_image = (plane + 9) // 10
+    kg_size = Cb * cin * 4
+    if wsn:  # image-major: a thread's jobs share an image and its weights (in L2)
+        chunks = (per_image + bpj - 1) // bpj
+        image = job // (KG * chunks)
+        rest = job - image * KG * chunks
+        kg = rest // chunks
+        first = image * per_image + (rest - kg * chunks) * bpj
+        last = min((image + 1) * per_image, first + bpj)
+    else:
+        chunks = (N * per_image + bpj - 1) // bpj
+        kg = job // chunks  # a thread's jobs share weights: they stay in its L2
+        first = (job - kg * chunks) * bpj
+        last = min(N * per_image, first + bpj)
+    n = first // per_image
+    q = (first - n * per_image) * 10
+    for _ in range(first, last):
+        if q >= plane:  # the next image
+            n += 1
+            q = 0
+        if plane - q == 1:
+            wo = kg * kg_size + n * wsn
+            a0_0 = load4(bias, (kg * 1 + 0) * 4)
+            for cb in range(Cb):
+                t = xb + n * xs0 + q * 4 + cb * xs1
+                for ci in range(cin):
+                    w0 = load4(w, wo + 0)
+                    b = broadcast4(x, t + ci + 0)
+                    a0_0 = fma4(b, w0, a0_0)
+                    prefetch4(w, wo + 1024)
+                    wo += 4
+            for r in range(1):
+                kb = kg * 1 + r
+                if r == 0:
+                    es1 = (a0_0,)
+                if kb < Kb:
+                    for j in range(1):
+                        if True:
+                            e = es1[j]
+                            at = n * ys0 + kb * ys1 + q * yq
+                            if has_res:
+                                r_at = rb + n * rs0 + kb * rs1 + q * 4
+                                e = add4(e, load4(res, r_at))
+                            e = activate4(e, act)
+                            store4(y, yb + at, e)
+                            if has_y2:
+                                scale = load4(aff, kb * 4)
+                                e = fma4(e, scale, load4(aff, shift + kb * 4))
+                                store4(out2, yb + at, activate4(e, act2))
+            q += 10
+            continue
+        start = min(q, plane - 10)
+        o = xb + n * xs0 + start * 4
+        wo = kg * kg_size + n * wsn
+        a0_0 = load4(bias, (kg * 1 + 0) * 4)
+        a0_1 = load4(bias, (kg * 1 + 0) * 4)
+        a0_2 = load4(bias, (kg * 1 + 0) * 4)
+        a0_3 = load4(bias, (kg * 1 + 0) * 4)
+        a0_4 = load4(bias, (kg * 1 + 0) * 4)
+        a0_5 = load4(bias, (kg * 1 + 0) * 4)
+        a0_6 = load4(bias, (kg * 1 + 0) * 4)
+        a0_7 = load4(bias, (kg * 1 + 0) * 4)
+        a0_8 = load4(bias, (kg * 1 + 0) * 4)
+        a0_9 = load4(bias, (kg * 1 + 0) * 4)
+        for cb in range(Cb):
+            t = o + cb * xs1
+            prefetch4(x, t + xs1 + 0)
+            prefetch4(x, t + xs1 + 4)
+            prefetch4(x, t + xs1 + 8)
+            prefetch4(x, t + xs1 + 12)
+            prefetch4(x, t + xs1 + 16)
+            prefetch4(x, t + xs1 + 20)
+            prefetch4(x, t + xs1 + 24)
+            prefetch4(x, t + xs1 + 28)
+            prefetch4(x, t + xs1 + 32)
+            prefetch4(x, t + xs1 + 36)
+            for ci in range(cin):
+                w0 = load4(w, wo + 0)
+                b = broadcast4(x, t + ci + 0)
+                a0_0 = fma4(b, w0, a0_0)
+                b = broadcast4(x, t + ci + 4)
+                a0_1 = fma4(b, w0, a0_1)
+                b = broadcast4(x, t + ci + 8)
+                a0_2 = fma4(b, w0, a0_2)
+                b = broadcast4(x, t + ci + 12)
+                a0_3 = fma4(b, w0, a0_3)
+                b = broadcast4(x, t + ci + 16)
+                a0_4 = fma4(b, w0, a0_4)
+                b = broadcast4(x, t + ci + 20)
+                a0_5 = fma4(b, w0, a0_5)
+                b = broadcast4(x, t + ci + 24)
+                a0_6 = fma4(b, w0, a0_6)
+                b = broadcast4(x, t + ci + 28)
+                a0_7 = fma4(b, w0, a0_7)
+                b = broadcast4(x, t + ci + 32)
+                a0_8 = fma4(b, w0, a0_8)
+                b = broadcast4(x, t + ci + 36)
+                a0_9 = fma4(b, w0, a0_9)
+                prefetch4(w, wo + 1024)
+                wo += 4
+        for r in range(1):
+            kb = kg * 1 + r
+            if r == 0:
+                es10 = (a0_0, a0_1, a0_2, a0_3, a0_4, a0_5, a0_6, a0_7, a0_8, a0_9)
+            if kb < Kb:
+                for j in range(10):
+                    if start + j >= q:
+                        e = es10[j]
+                        at = n * ys0 + kb * ys1 + (start + j) * yq
+                        if has_res:
+                            r_at = rb + n * rs0 + kb * rs1 + (start + j) * 4
+                            e = add4(e, load4(res, r_at))
+                        e = activate4(e, act)
+                        store4(y, yb + at, e)
+                        if has_y2:
+                            scale = load4(aff, kb * 4)
+                            e = fma4(e, scale, load4(aff, shift + kb * 4))
+                            store4(out2, yb + at, activate4(e, act2))
+        q += 10
+
+
+@njit(parallel=True, cache=True)
+def conv_c4_line_single(x, w, bias, y, res, out2, aff, g):
+    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+    per_image = (g[12] * g[13] + 9) // 10
+    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
+    if g[32]:  # per-image weights
+        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
+    for job in prange(jobs):
+        conv_c4_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+
+
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}
 NARROW_KERNELS = {16: conv_c16_narrow, 8: conv_c8_narrow, 4: conv_c4_narrow}
 LINE_KERNELS = {16: conv_c16_line, 8: conv_c8_line, 4: conv_c4_line}
 LINE_NARROW_KERNELS = {16: conv_c16_line_narrow, 8: conv_c8_line_narrow, 4: conv_c4_line_narrow}
 LINE_THIRD_KERNELS = {16: conv_c16_line_third, 8: conv_c8_line_third, 4: conv_c4_line_third}
+LINE_SINGLE_KERNELS = {16: conv_c16_line_single, 8: conv_c8_line_single, 4: conv_c4_line_single}
