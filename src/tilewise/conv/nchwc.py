@@ -186,8 +186,8 @@ def output_parts(out_blocks: int, c: int, narrow: bool = False,
     if narrow:
         return [(0, out_blocks, "narrow")]
     rest = out_blocks % BLOCKING[c][0]
-    last = {1: "single" if line else "narrow", 2: "narrow", 3: "third" if line else None}
-    last = last.get(rest)
+    tails = {1: "single" if line else "narrow", 2: "narrow", 3: "third" if line else None}
+    last = tails.get(rest)
     if last is None:
         return [(0, out_blocks, "")]
     main = out_blocks - rest
