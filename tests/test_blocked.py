@@ -96,7 +96,7 @@ def test_line_kernel_sums_in_place_and_writes_a_second_output(block, size, filte
     conv = BlockedConvolution({**attrs, "act": "relu6"}, w, b, in_shape, out_shape,
                               input_blocked=True, output_blocked=True, block=block)  # fmt: skip
     assert conv.line
-    names = [part[0].py_func.__name__ for part in conv.parts]
+    names = [part[0].__name__ for part in conv.parts]
     assert any(name.endswith("_third") for name in names) == (-(-filters // block) % 4 == 3)
     assert any(name.endswith("_single") for name in names) == (-(-filters // block) % 4 == 1)
     conv.add_residual()

@@ -27,6 +27,14 @@ def job_prologue(array: str, count: str, index: str, first: str, second: str) ->
     ]
 
 
+def job_kernel(func: str, params: str, count: list[str], doc: str) -> list[str]:
+    """`func` as callers call it: `{func}_job` run by the shared parallel launcher
+    (kernels/launch.py) for each job below `{func}_jobs`, whose body `count` returns."""
+    return ["", "", "@njit(cache=True)", f"def {func}_jobs({params}):",
+            f'    """How many jobs one call of {func} has."""', *count,
+            "", "", f"# {doc}", f"{func} = JobKernel({func}_job, {func}_jobs)"]  # fmt: skip
+
+
 def combination(pairs: list[tuple[float, str]], constant: Callable[[float], str]) -> str:
     """sum(coef * name) as source: zero terms dropped, +-1 without a multiply, other
     coefficients as the float32 constant `constant(abs(coef))` names."""

@@ -10,7 +10,7 @@ each tap's weight vector once for the run; pixels at the edges take the checked 
 
 from __future__ import annotations
 
-from codegen import header, per_width, source_digest
+from codegen import header, job_kernel, per_width, source_digest
 from gen_nchwc import activation
 
 TARGET = "src/tilewise/kernels/depthwise_generated.py"
@@ -119,21 +119,24 @@ def depthwise_c{width}_job(x, w, bias, y, g, job):
                         wv = load(w, wb + (ky * KW + kx) * {width})
                         a0 = fma(load(x, xb + (iy * W + ix) * {width}), wv, a0)
             store(y, yb + ox * {width}, activate(a0, act))
-            ox += 1
-
-
-@njit(parallel=True, cache=True)
-def depthwise_c{width}(x, w, bias, y, g):
-    """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
-    for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c{width}_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc'''
+            ox += 1''' + "\n".join(
+        job_kernel(
+            f"depthwise_c{width}",
+            "x, w, bias, y, g",
+            [
+                "    return np.int64(x.shape[0] * g[0] * g[3])",
+            ],
+            "y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY",
+        )
+    )
 
 
 IMPORTS = """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 """
 

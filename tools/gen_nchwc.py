@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from codegen import header, per_width, source_digest
+from codegen import header, job_kernel, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/nchwc_generated.py"
 OPS = ("load", "store", "broadcast", "broadcast_or_zero", "splat", "fma", "add", "mul",
@@ -130,21 +130,13 @@ def kernel(width: int, variant: str = "") -> str:
                        lambda j: f"qs[{j}]")  # fmt: skip
     at = lines.index("    if True:")  # the job body was written one level deeper
     lines = lines[:at] + [line[4:] for line in lines[at + 1 :]]
-    lines += [
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def {func}(x, w, bias, y, res, out2, aff, g):",
-        '    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""',
+    lines += job_kernel(func, "x, w, bias, y, res, out2, aff, g", [
         "    plane = g[12] * g[13]",
         f"    jobs = g[30] * ((((g[0] * plane + {rw - 1}) // {rw}) + g[31] - 1) // g[31])",
         "    if g[32]:  # per-image weights: pixel blocks stay within an image",
         f"        jobs = g[0] * g[30] * ((((plane + {rw - 1}) // {rw}) + g[31] - 1) // g[31])",
-        "    for job in prange(jobs):  # the body is its own function: parfor passes stay fast",
-        # np.int64: the parfor pass types the body twice, once with job an int64 and once a
-        # uint64, and compiled the big job function for both (4 s each on 2 cores)
-        f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
-    ]
+        "    return np.int64(jobs)",
+    ], "y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -210,19 +202,13 @@ def line_kernel(width: int, variant: str = "") -> str:
     text = "\n".join(lines[fields:])
     lines[fields:fields] = [f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY)
                             if re.search(rf"\b{name}\b", text)]  # fmt: skip
-    lines += [
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def {func}(x, w, bias, y, res, out2, aff, g):",
-        f'    """conv_c{width}\'s contract, for 1x1, stride-1, unpadded blocked input."""',
+    lines += job_kernel(func, "x, w, bias, y, res, out2, aff, g", [
         f"    per_image = (g[12] * g[13] + {rw - 1}) // {rw}",
         "    jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])",
         "    if g[32]:  # per-image weights",
         "        jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])",
-        "    for job in prange(jobs):",
-        f"        {func}_job(x, w, bias, y, res, out2, aff, g, np.int64(job))",
-    ]
+        "    return np.int64(jobs)",
+    ], f"conv_c{width}'s contract, for 1x1, stride-1, unpadded blocked input")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -327,9 +313,10 @@ def activate(v, act):
 
 IMPORTS = """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 """
 

@@ -16,7 +16,7 @@ vectors of a tile fell into one L1 set.
 
 from __future__ import annotations
 
-from codegen import header, per_width, source_digest
+from codegen import header, job_kernel, per_width, source_digest
 from gen_nchwc import activation
 from gen_winograd import winograd_matrices
 
@@ -117,15 +117,10 @@ def input_kernel(m: int, width: int) -> str:
         *column,
         f"    for a in range({alpha}):",
         *row,
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def input_f{m}_c{width}(x, v, g):",
-        '    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:',
-        '    INPUT_GEOMETRY."""',
-        "    for job in prange(g[8] * g[0]):",
-        f"        input_f{m}_c{width}_job(x, v, g, np.int64(job))",
     ]
+    lines += job_kernel(f"input_f{m}_c{width}", "x, v, g", ["    return np.int64(g[8] * g[0])"],
+                        "x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; "
+                        "g: INPUT_GEOMETRY")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -173,15 +168,11 @@ def output_kernel(m: int, width: int) -> str:
         *column,
         f"    for i in range({m}):",
         *row,
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def output_f{m}_c{width}(mm, y, bias, res, g):",
-        '    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:',
-        '    OUTPUT_GEOMETRY."""',
-        "    for job in prange(g[6] * g[0]):",
-        f"        output_f{m}_c{width}_job(mm, y, bias, res, g, np.int64(job))",
     ]
+    lines += job_kernel(f"output_f{m}_c{width}", "mm, y, bias, res, g",
+                        ["    return np.int64(g[6] * g[0])"],
+                        "mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); "
+                        "g: OUTPUT_GEOMETRY")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -213,14 +204,13 @@ def input_kernel_1d(m: int, r: int, width: int) -> str:
         f"    at = (cb * T + t) * {width}",
         *_constants(constants, "    "),
         *body,
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def input_f{m}r{r}_c{width}(x, v, g):",
-        '    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""',
-        "    for job in prange(g[8] * g[0]):",
-        f"        input_f{m}r{r}_c{width}_job(x, v, g, np.int64(job))",
     ]
+    lines += job_kernel(
+        f"input_f{m}r{r}_c{width}",
+        "x, v, g",
+        ["    return np.int64(g[8] * g[0])"],
+        "x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart",
+    )
     return "\n".join(lines)
 
 
@@ -255,22 +245,22 @@ def output_kernel_1d(m: int, r: int, width: int) -> str:
         f"    shift = load(bias, kb * {width})",
         *_constants(constants, "    "),
         *body,
-        "",
-        "",
-        "@njit(parallel=True, cache=True)",
-        f"def output_f{m}r{r}_c{width}(mm, y, bias, res, g):",
-        '    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""',
-        "    for job in prange(g[6] * g[0]):",
-        f"        output_f{m}r{r}_c{width}_job(mm, y, bias, res, g, np.int64(job))",
     ]
+    lines += job_kernel(
+        f"output_f{m}r{r}_c{width}",
+        "mm, y, bias, res, g",
+        ["    return np.int64(g[6] * g[0])"],
+        "mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)",
+    )
     return "\n".join(lines)
 
 
 IMPORTS = """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 """
 

@@ -11,7 +11,7 @@ load each input of a window row once for the run.
 
 from __future__ import annotations
 
-from codegen import header, per_width, source_digest
+from codegen import header, job_kernel, per_width, source_digest
 
 TARGET = "src/tilewise/kernels/pool_generated.py"
 OPS = ("load", "store", "splat", "add", "mul", "maximum_nan")
@@ -107,21 +107,23 @@ def pool_c{width}_job(x, y, g, job):
                 area = max((y1 - y0) * (x1 - x0), 1)
             acc = mul(acc, splat(np.float32(1.0 / area)))
         store(y, yb + ox * {width}, acc)
-        ox += 1
-
-
-@njit(parallel=True, cache=True)
-def pool_c{width}(x, y, g):
-    """y = max or average pooling of x, both flat (N, Cb, H, W, {width}); g: GEOMETRY."""
-    jobs = x.size // (g[1] * g[2] * {width}) * g[3]  # images x Cb x OH
-    for job in prange(jobs):
-        pool_c{width}_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc'''
+        ox += 1''' + "\n".join(
+        job_kernel(
+            f"pool_c{width}",
+            "x, y, g",
+            [
+                f"    return np.int64(x.size // (g[1] * g[2] * {width}) * g[3])  # N x Cb x OH",
+            ],
+            f"y = max or average pooling of x, both flat (N, Cb, H, W, {width}); g: GEOMETRY",
+        )
+    )
 
 
 IMPORTS = """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 """
 

@@ -4,9 +4,10 @@ tools/gen_depthwise.py for the register blocking.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 
 GEOMETRY = (
@@ -343,11 +344,14 @@ def depthwise_c16_job(x, w, bias, y, g, job):
             ox += 1
 
 
-@njit(parallel=True, cache=True)
-def depthwise_c16(x, w, bias, y, g):
-    """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
-    for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c16_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def depthwise_c16_jobs(x, w, bias, y, g):
+    """How many jobs one call of depthwise_c16 has."""
+    return np.int64(x.shape[0] * g[0] * g[3])
+
+
+# y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
+depthwise_c16 = JobKernel(depthwise_c16_job, depthwise_c16_jobs)
 
 
 (
@@ -662,11 +666,14 @@ def depthwise_c8_job(x, w, bias, y, g, job):
             ox += 1
 
 
-@njit(parallel=True, cache=True)
-def depthwise_c8(x, w, bias, y, g):
-    """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
-    for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c8_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def depthwise_c8_jobs(x, w, bias, y, g):
+    """How many jobs one call of depthwise_c8 has."""
+    return np.int64(x.shape[0] * g[0] * g[3])
+
+
+# y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
+depthwise_c8 = JobKernel(depthwise_c8_job, depthwise_c8_jobs)
 
 
 (
@@ -981,11 +988,14 @@ def depthwise_c4_job(x, w, bias, y, g, job):
             ox += 1
 
 
-@njit(parallel=True, cache=True)
-def depthwise_c4(x, w, bias, y, g):
-    """y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY."""
-    for job in prange(x.shape[0] * g[0] * g[3]):
-        depthwise_c4_job(x, w, bias, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def depthwise_c4_jobs(x, w, bias, y, g):
+    """How many jobs one call of depthwise_c4 has."""
+    return np.int64(x.shape[0] * g[0] * g[3])
+
+
+# y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
+depthwise_c4 = JobKernel(depthwise_c4_job, depthwise_c4_jobs)
 
 
 KERNELS = {16: depthwise_c16, 8: depthwise_c8, 4: depthwise_c4}

@@ -4,9 +4,10 @@ tools/gen_nchwc.py for the register blocking.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 
 GEOMETRY = (
@@ -413,15 +414,18 @@ def conv_c16_job(x, w, bias, y, res, out2, aff, g, job):
                             store16(out2, yb + at, activate16(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c16(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c16_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16 has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c16_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c16 = JobKernel(conv_c16_job, conv_c16_jobs)
 
 
 @njit(cache=True)
@@ -804,15 +808,18 @@ def conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             store16(out2, yb + at, activate16(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c16_narrow(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c16_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16_narrow has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c16_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c16_narrow = JobKernel(conv_c16_narrow_job, conv_c16_narrow_jobs)
 
 
 @njit(cache=True)
@@ -1014,15 +1021,18 @@ def conv_c16_line_job(x, w, bias, y, res, out2, aff, g, job):
         q += 6
 
 
-@njit(parallel=True, cache=True)
-def conv_c16_line(x, w, bias, y, res, out2, aff, g):
-    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c16_line_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16_line has."""
     per_image = (g[12] * g[13] + 5) // 6
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c16_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c16's contract, for 1x1, stride-1, unpadded blocked input
+conv_c16_line = JobKernel(conv_c16_line_job, conv_c16_line_jobs)
 
 
 @njit(cache=True)
@@ -1204,15 +1214,18 @@ def conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         q += 10
 
 
-@njit(parallel=True, cache=True)
-def conv_c16_line_narrow(x, w, bias, y, res, out2, aff, g):
-    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c16_line_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16_line_narrow has."""
     per_image = (g[12] * g[13] + 9) // 10
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c16_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c16's contract, for 1x1, stride-1, unpadded blocked input
+conv_c16_line_narrow = JobKernel(conv_c16_line_narrow_job, conv_c16_line_narrow_jobs)
 
 
 @njit(cache=True)
@@ -1408,15 +1421,18 @@ def conv_c16_line_third_job(x, w, bias, y, res, out2, aff, g, job):
         q += 8
 
 
-@njit(parallel=True, cache=True)
-def conv_c16_line_third(x, w, bias, y, res, out2, aff, g):
-    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c16_line_third_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16_line_third has."""
     per_image = (g[12] * g[13] + 7) // 8
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c16_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c16's contract, for 1x1, stride-1, unpadded blocked input
+conv_c16_line_third = JobKernel(conv_c16_line_third_job, conv_c16_line_third_jobs)
 
 
 @njit(cache=True)
@@ -1568,15 +1584,18 @@ def conv_c16_line_single_job(x, w, bias, y, res, out2, aff, g, job):
         q += 10
 
 
-@njit(parallel=True, cache=True)
-def conv_c16_line_single(x, w, bias, y, res, out2, aff, g):
-    """conv_c16's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c16_line_single_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c16_line_single has."""
     per_image = (g[12] * g[13] + 9) // 10
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c16_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c16's contract, for 1x1, stride-1, unpadded blocked input
+conv_c16_line_single = JobKernel(conv_c16_line_single_job, conv_c16_line_single_jobs)
 
 
 (
@@ -1837,15 +1856,18 @@ def conv_c8_job(x, w, bias, y, res, out2, aff, g, job):
                             store8(out2, yb + at, activate8(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c8(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c8_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8 has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 2) // 3) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 2) // 3) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c8_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c8 = JobKernel(conv_c8_job, conv_c8_jobs)
 
 
 @njit(cache=True)
@@ -2096,15 +2118,18 @@ def conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             store8(out2, yb + at, activate8(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c8_narrow(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c8_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8_narrow has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 4) // 5) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 4) // 5) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c8_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c8_narrow = JobKernel(conv_c8_narrow_job, conv_c8_narrow_jobs)
 
 
 @njit(cache=True)
@@ -2272,15 +2297,18 @@ def conv_c8_line_job(x, w, bias, y, res, out2, aff, g, job):
         q += 3
 
 
-@njit(parallel=True, cache=True)
-def conv_c8_line(x, w, bias, y, res, out2, aff, g):
-    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c8_line_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8_line has."""
     per_image = (g[12] * g[13] + 2) // 3
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c8_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c8's contract, for 1x1, stride-1, unpadded blocked input
+conv_c8_line = JobKernel(conv_c8_line_job, conv_c8_line_jobs)
 
 
 @njit(cache=True)
@@ -2430,15 +2458,18 @@ def conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         q += 5
 
 
-@njit(parallel=True, cache=True)
-def conv_c8_line_narrow(x, w, bias, y, res, out2, aff, g):
-    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c8_line_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8_line_narrow has."""
     per_image = (g[12] * g[13] + 4) // 5
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c8_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c8's contract, for 1x1, stride-1, unpadded blocked input
+conv_c8_line_narrow = JobKernel(conv_c8_line_narrow_job, conv_c8_line_narrow_jobs)
 
 
 @njit(cache=True)
@@ -2600,15 +2631,18 @@ def conv_c8_line_third_job(x, w, bias, y, res, out2, aff, g, job):
         q += 4
 
 
-@njit(parallel=True, cache=True)
-def conv_c8_line_third(x, w, bias, y, res, out2, aff, g):
-    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c8_line_third_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8_line_third has."""
     per_image = (g[12] * g[13] + 3) // 4
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c8_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c8's contract, for 1x1, stride-1, unpadded blocked input
+conv_c8_line_third = JobKernel(conv_c8_line_third_job, conv_c8_line_third_jobs)
 
 
 @njit(cache=True)
@@ -2760,15 +2794,18 @@ def conv_c8_line_single_job(x, w, bias, y, res, out2, aff, g, job):
         q += 10
 
 
-@njit(parallel=True, cache=True)
-def conv_c8_line_single(x, w, bias, y, res, out2, aff, g):
-    """conv_c8's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c8_line_single_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c8_line_single has."""
     per_image = (g[12] * g[13] + 9) // 10
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c8_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c8's contract, for 1x1, stride-1, unpadded blocked input
+conv_c8_line_single = JobKernel(conv_c8_line_single_job, conv_c8_line_single_jobs)
 
 
 (
@@ -3123,15 +3160,18 @@ def conv_c4_job(x, w, bias, y, res, out2, aff, g, job):
                             store4(out2, yb + at, activate4(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c4(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c4_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4 has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 5) // 6) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 5) // 6) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c4_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c4 = JobKernel(conv_c4_job, conv_c4_jobs)
 
 
 @njit(cache=True)
@@ -3512,15 +3552,18 @@ def conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, job):
                             store4(out2, yb + at, activate4(e, act2))
 
 
-@njit(parallel=True, cache=True)
-def conv_c4_narrow(x, w, bias, y, res, out2, aff, g):
-    """y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)."""
+@njit(cache=True)
+def conv_c4_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4_narrow has."""
     plane = g[12] * g[13]
     jobs = g[30] * ((((g[0] * plane + 9) // 10) + g[31] - 1) // g[31])
     if g[32]:  # per-image weights: pixel blocks stay within an image
         jobs = g[0] * g[30] * ((((plane + 9) // 10) + g[31] - 1) // g[31])
-    for job in prange(jobs):  # the body is its own function: parfor passes stay fast
-        conv_c4_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# y = act(conv(x, w) + bias [+ res]) [and out2]; g: the geometry (GEOMETRY)
+conv_c4_narrow = JobKernel(conv_c4_narrow_job, conv_c4_narrow_jobs)
 
 
 @njit(cache=True)
@@ -3716,15 +3759,18 @@ def conv_c4_line_job(x, w, bias, y, res, out2, aff, g, job):
         q += 6
 
 
-@njit(parallel=True, cache=True)
-def conv_c4_line(x, w, bias, y, res, out2, aff, g):
-    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c4_line_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4_line has."""
     per_image = (g[12] * g[13] + 5) // 6
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c4_line_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c4's contract, for 1x1, stride-1, unpadded blocked input
+conv_c4_line = JobKernel(conv_c4_line_job, conv_c4_line_jobs)
 
 
 @njit(cache=True)
@@ -3904,15 +3950,18 @@ def conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, job):
         q += 10
 
 
-@njit(parallel=True, cache=True)
-def conv_c4_line_narrow(x, w, bias, y, res, out2, aff, g):
-    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c4_line_narrow_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4_line_narrow has."""
     per_image = (g[12] * g[13] + 9) // 10
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c4_line_narrow_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c4's contract, for 1x1, stride-1, unpadded blocked input
+conv_c4_line_narrow = JobKernel(conv_c4_line_narrow_job, conv_c4_line_narrow_jobs)
 
 
 @njit(cache=True)
@@ -4104,15 +4153,18 @@ def conv_c4_line_third_job(x, w, bias, y, res, out2, aff, g, job):
         q += 8
 
 
-@njit(parallel=True, cache=True)
-def conv_c4_line_third(x, w, bias, y, res, out2, aff, g):
-    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c4_line_third_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4_line_third has."""
     per_image = (g[12] * g[13] + 7) // 8
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c4_line_third_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c4's contract, for 1x1, stride-1, unpadded blocked input
+conv_c4_line_third = JobKernel(conv_c4_line_third_job, conv_c4_line_third_jobs)
 
 
 @njit(cache=True)
@@ -4264,15 +4316,18 @@ def conv_c4_line_single_job(x, w, bias, y, res, out2, aff, g, job):
         q += 10
 
 
-@njit(parallel=True, cache=True)
-def conv_c4_line_single(x, w, bias, y, res, out2, aff, g):
-    """conv_c4's contract, for 1x1, stride-1, unpadded blocked input."""
+@njit(cache=True)
+def conv_c4_line_single_jobs(x, w, bias, y, res, out2, aff, g):
+    """How many jobs one call of conv_c4_line_single has."""
     per_image = (g[12] * g[13] + 9) // 10
     jobs = g[30] * ((g[0] * per_image + g[31] - 1) // g[31])
     if g[32]:  # per-image weights
         jobs = g[0] * g[30] * ((per_image + g[31] - 1) // g[31])
-    for job in prange(jobs):
-        conv_c4_line_single_job(x, w, bias, y, res, out2, aff, g, np.int64(job))
+    return np.int64(jobs)
+
+
+# conv_c4's contract, for 1x1, stride-1, unpadded blocked input
+conv_c4_line_single = JobKernel(conv_c4_line_single_job, conv_c4_line_single_jobs)
 
 
 KERNELS = {16: conv_c16, 8: conv_c8, 4: conv_c4}

@@ -4,9 +4,10 @@ see tools/gen_nchwc_winograd.py.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from tilewise.kernels.activation import HARD_SWISH, RELU, RELU6
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 
 INPUT_GEOMETRY = ("Cb", "H", "W", "tiles_h", "tiles_w", "ph", "pw", "n0", "T", "VS")
@@ -113,12 +114,14 @@ def input_f2_c16_job(x, v, g, job):
         store16(v, (a * 4 + 3) * VS + (cb * T + t) * 16, add16(mul16(kn1p0, d1), d3))
 
 
-@njit(parallel=True, cache=True)
-def input_f2_c16(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f2_c16_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f2_c16_jobs(x, v, g):
+    """How many jobs one call of input_f2_c16 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f2_c16 = JobKernel(input_f2_c16_job, input_f2_c16_jobs)
 
 
 @njit(cache=True)
@@ -174,12 +177,14 @@ def output_f2_c16_job(mm, y, bias, res, g, job):
             store16(y, at, activate16(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f2_c16(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f2_c16_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f2_c16_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f2_c16 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f2_c16 = JobKernel(output_f2_c16_job, output_f2_c16_jobs)
 
 
 @njit(cache=True)
@@ -281,12 +286,14 @@ def input_f4_c16_job(x, v, g, job):
         )
 
 
-@njit(parallel=True, cache=True)
-def input_f4_c16(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f4_c16_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4_c16_jobs(x, v, g):
+    """How many jobs one call of input_f4_c16 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f4_c16 = JobKernel(input_f4_c16_job, input_f4_c16_jobs)
 
 
 @njit(cache=True)
@@ -377,12 +384,14 @@ def output_f4_c16_job(mm, y, bias, res, g, job):
             store16(y, at, activate16(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4_c16(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f4_c16_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4_c16_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4_c16 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f4_c16 = JobKernel(output_f4_c16_job, output_f4_c16_jobs)
 
 
 @njit(cache=True)
@@ -443,11 +452,14 @@ def input_f4r3_c16_job(x, v, g, job):
     store16(v, 5 * VS + at, add16(fma16(kn5p0, d3, mul16(k4p0, d1)), d5))
 
 
-@njit(parallel=True, cache=True)
-def input_f4r3_c16(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
-    for job in prange(g[8] * g[0]):
-        input_f4r3_c16_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4r3_c16_jobs(x, v, g):
+    """How many jobs one call of input_f4r3_c16 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart
+input_f4r3_c16 = JobKernel(input_f4r3_c16_job, input_f4r3_c16_jobs)
 
 
 @njit(cache=True)
@@ -520,11 +532,14 @@ def output_f4r3_c16_job(mm, y, bias, res, g, job):
         store16(y, out, activate16(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4r3_c16(mm, y, bias, res, g):
-    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
-    for job in prange(g[6] * g[0]):
-        output_f4r3_c16_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4r3_c16_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4r3_c16 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)
+output_f4r3_c16 = JobKernel(output_f4r3_c16_job, output_f4r3_c16_jobs)
 
 
 (
@@ -610,12 +625,14 @@ def input_f2_c8_job(x, v, g, job):
         store8(v, (a * 4 + 3) * VS + (cb * T + t) * 8, add8(mul8(kn1p0, d1), d3))
 
 
-@njit(parallel=True, cache=True)
-def input_f2_c8(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f2_c8_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f2_c8_jobs(x, v, g):
+    """How many jobs one call of input_f2_c8 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f2_c8 = JobKernel(input_f2_c8_job, input_f2_c8_jobs)
 
 
 @njit(cache=True)
@@ -671,12 +688,14 @@ def output_f2_c8_job(mm, y, bias, res, g, job):
             store8(y, at, activate8(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f2_c8(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f2_c8_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f2_c8_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f2_c8 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f2_c8 = JobKernel(output_f2_c8_job, output_f2_c8_jobs)
 
 
 @njit(cache=True)
@@ -766,12 +785,14 @@ def input_f4_c8_job(x, v, g, job):
         store8(v, (a * 6 + 5) * VS + (cb * T + t) * 8, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
 
 
-@njit(parallel=True, cache=True)
-def input_f4_c8(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f4_c8_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4_c8_jobs(x, v, g):
+    """How many jobs one call of input_f4_c8 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f4_c8 = JobKernel(input_f4_c8_job, input_f4_c8_jobs)
 
 
 @njit(cache=True)
@@ -856,12 +877,14 @@ def output_f4_c8_job(mm, y, bias, res, g, job):
             store8(y, at, activate8(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4_c8(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f4_c8_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4_c8_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4_c8 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f4_c8 = JobKernel(output_f4_c8_job, output_f4_c8_jobs)
 
 
 @njit(cache=True)
@@ -922,11 +945,14 @@ def input_f4r3_c8_job(x, v, g, job):
     store8(v, 5 * VS + at, add8(fma8(kn5p0, d3, mul8(k4p0, d1)), d5))
 
 
-@njit(parallel=True, cache=True)
-def input_f4r3_c8(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
-    for job in prange(g[8] * g[0]):
-        input_f4r3_c8_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4r3_c8_jobs(x, v, g):
+    """How many jobs one call of input_f4r3_c8 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart
+input_f4r3_c8 = JobKernel(input_f4r3_c8_job, input_f4r3_c8_jobs)
 
 
 @njit(cache=True)
@@ -999,11 +1025,14 @@ def output_f4r3_c8_job(mm, y, bias, res, g, job):
         store8(y, out, activate8(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4r3_c8(mm, y, bias, res, g):
-    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
-    for job in prange(g[6] * g[0]):
-        output_f4r3_c8_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4r3_c8_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4r3_c8 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)
+output_f4r3_c8 = JobKernel(output_f4r3_c8_job, output_f4r3_c8_jobs)
 
 
 (
@@ -1089,12 +1118,14 @@ def input_f2_c4_job(x, v, g, job):
         store4(v, (a * 4 + 3) * VS + (cb * T + t) * 4, add4(mul4(kn1p0, d1), d3))
 
 
-@njit(parallel=True, cache=True)
-def input_f2_c4(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f2_c4_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f2_c4_jobs(x, v, g):
+    """How many jobs one call of input_f2_c4 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f2_c4 = JobKernel(input_f2_c4_job, input_f2_c4_jobs)
 
 
 @njit(cache=True)
@@ -1150,12 +1181,14 @@ def output_f2_c4_job(mm, y, bias, res, g, job):
             store4(y, at, activate4(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f2_c4(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f2_c4_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f2_c4_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f2_c4 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f2_c4 = JobKernel(output_f2_c4_job, output_f2_c4_jobs)
 
 
 @njit(cache=True)
@@ -1245,12 +1278,14 @@ def input_f4_c4_job(x, v, g, job):
         store4(v, (a * 6 + 5) * VS + (cb * T + t) * 4, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
 
 
-@njit(parallel=True, cache=True)
-def input_f4_c4(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g:
-    INPUT_GEOMETRY."""
-    for job in prange(g[8] * g[0]):
-        input_f4_c4_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4_c4_jobs(x, v, g):
+    """How many jobs one call of input_f4_c4 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha^2 rows of Cb * T * c, VS apart; g: INPUT_GEOMETRY
+input_f4_c4 = JobKernel(input_f4_c4_job, input_f4_c4_jobs)
 
 
 @njit(cache=True)
@@ -1335,12 +1370,14 @@ def output_f4_c4_job(mm, y, bias, res, g, job):
             store4(y, at, activate4(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4_c4(mm, y, bias, res, g):
-    """mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g:
-    OUTPUT_GEOMETRY."""
-    for job in prange(g[6] * g[0]):
-        output_f4_c4_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4_c4_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4_c4 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha^2 rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c); g: OUTPUT_GEOMETRY
+output_f4_c4 = JobKernel(output_f4_c4_job, output_f4_c4_jobs)
 
 
 @njit(cache=True)
@@ -1401,11 +1438,14 @@ def input_f4r3_c4_job(x, v, g, job):
     store4(v, 5 * VS + at, add4(fma4(kn5p0, d3, mul4(k4p0, d1)), d5))
 
 
-@njit(parallel=True, cache=True)
-def input_f4r3_c4(x, v, g):
-    """x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart."""
-    for job in prange(g[8] * g[0]):
-        input_f4r3_c4_job(x, v, g, np.int64(job))
+@njit(cache=True)
+def input_f4r3_c4_jobs(x, v, g):
+    """How many jobs one call of input_f4r3_c4 has."""
+    return np.int64(g[8] * g[0])
+
+
+# x flat (N, Cb, H, W, c) -> v: alpha rows of Cb * T * c, VS apart
+input_f4r3_c4 = JobKernel(input_f4r3_c4_job, input_f4r3_c4_jobs)
 
 
 @njit(cache=True)
@@ -1478,11 +1518,14 @@ def output_f4r3_c4_job(mm, y, bias, res, g, job):
         store4(y, out, activate4(e, act))
 
 
-@njit(parallel=True, cache=True)
-def output_f4r3_c4(mm, y, bias, res, g):
-    """mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)."""
-    for job in prange(g[6] * g[0]):
-        output_f4r3_c4_job(mm, y, bias, res, g, np.int64(job))
+@njit(cache=True)
+def output_f4r3_c4_jobs(mm, y, bias, res, g):
+    """How many jobs one call of output_f4r3_c4 has."""
+    return np.int64(g[6] * g[0])
+
+
+# mm: alpha rows of Kb * T * c, MS apart -> y flat (N, Kb, OH, OW, c)
+output_f4r3_c4 = JobKernel(output_f4r3_c4_job, output_f4r3_c4_jobs)
 
 
 KERNELS = {

@@ -2,8 +2,9 @@
 """Channel-blocked pooling kernels, one per vector width; see tools/gen_pool.py."""
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from tilewise.kernels.launch import JobKernel
 from tilewise.kernels.simd import VECTOR_OPS
 
 GEOMETRY = (
@@ -203,12 +204,14 @@ def pool_c16_job(x, y, g, job):
         ox += 1
 
 
-@njit(parallel=True, cache=True)
-def pool_c16(x, y, g):
-    """y = max or average pooling of x, both flat (N, Cb, H, W, 16); g: GEOMETRY."""
-    jobs = x.size // (g[1] * g[2] * 16) * g[3]  # images x Cb x OH
-    for job in prange(jobs):
-        pool_c16_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def pool_c16_jobs(x, y, g):
+    """How many jobs one call of pool_c16 has."""
+    return np.int64(x.size // (g[1] * g[2] * 16) * g[3])  # N x Cb x OH
+
+
+# y = max or average pooling of x, both flat (N, Cb, H, W, 16); g: GEOMETRY
+pool_c16 = JobKernel(pool_c16_job, pool_c16_jobs)
 
 
 (
@@ -388,12 +391,14 @@ def pool_c8_job(x, y, g, job):
         ox += 1
 
 
-@njit(parallel=True, cache=True)
-def pool_c8(x, y, g):
-    """y = max or average pooling of x, both flat (N, Cb, H, W, 8); g: GEOMETRY."""
-    jobs = x.size // (g[1] * g[2] * 8) * g[3]  # images x Cb x OH
-    for job in prange(jobs):
-        pool_c8_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def pool_c8_jobs(x, y, g):
+    """How many jobs one call of pool_c8 has."""
+    return np.int64(x.size // (g[1] * g[2] * 8) * g[3])  # N x Cb x OH
+
+
+# y = max or average pooling of x, both flat (N, Cb, H, W, 8); g: GEOMETRY
+pool_c8 = JobKernel(pool_c8_job, pool_c8_jobs)
 
 
 (
@@ -573,12 +578,14 @@ def pool_c4_job(x, y, g, job):
         ox += 1
 
 
-@njit(parallel=True, cache=True)
-def pool_c4(x, y, g):
-    """y = max or average pooling of x, both flat (N, Cb, H, W, 4); g: GEOMETRY."""
-    jobs = x.size // (g[1] * g[2] * 4) * g[3]  # images x Cb x OH
-    for job in prange(jobs):
-        pool_c4_job(x, y, g, np.int64(job))  # one signature: see gen_nchwc
+@njit(cache=True)
+def pool_c4_jobs(x, y, g):
+    """How many jobs one call of pool_c4 has."""
+    return np.int64(x.size // (g[1] * g[2] * 4) * g[3])  # N x Cb x OH
+
+
+# y = max or average pooling of x, both flat (N, Cb, H, W, 4); g: GEOMETRY
+pool_c4 = JobKernel(pool_c4_job, pool_c4_jobs)
 
 
 KERNELS = {16: pool_c16, 8: pool_c8, 4: pool_c4}
