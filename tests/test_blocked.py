@@ -275,7 +275,7 @@ def test_blocked_pooling_kernels(kind, kernel, stride, pad, out_hw, count_includ
         (2, 16, 9, 3, 2, 0, 1, None),
         (1, 32, 12, 3, 1, 2, 2, "sigmoid"),  # dilated
         (1, 8, 3, 3, 1, 1, 1, "silu"),  # narrower than a register run: edges only
-        (2, 20, 23, 5, 1, 4, 1, "tanh"),  # padding wider than the kernel's reach
+        (2, 20, 23, 5, 1, 4, 1, "tanh"),  # padding past the kernel; jobs of 2 rows, last 1
         (1, 16, 7, 5, 1, 2, 1, None),  # every run reaches an edge; the last overlaps
         (3, 16, 6, 3, 2, 1, 1, "relu"),  # 3 columns: fewer than a run
     ],

@@ -2,10 +2,11 @@
 channel-blocked (NCHWc) activations with explicit vectors, one kernel per vector width.
 
 A pixel's c lanes are c channels, each with its own filter, so one output pixel is one
-vector FMA per tap. A job is one output row of one channel block: runs of PIXELS output
-pixels whose taps all fall inside the input keep their accumulators in registers and load
-each tap's weight vector once for the run; pixels at the edges take the checked path.
-(The plain-loop kernel kept its accumulators in memory and reread them for every tap.)
+vector FMA per tap. A job is `rows` output rows of one channel block (enough work to hide
+the cost of a call by address; see conv/nchwc_depthwise.py): runs of PIXELS output pixels
+whose taps all fall inside the input keep their accumulators in registers and load each
+tap's weight vector once for the run; pixels at the edges take the checked path. (The
+plain-loop kernel kept its accumulators in memory and reread them for every tap.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ TARGET = "src/tilewise/kernels/depthwise_generated.py"
 OPS = ("load", "store", "load_if", "splat", "fma", "maximum", "minimum", "mul", "activate")
 WIDTHS = (16, 8, 4)
 PIXELS = 4  # accumulators per run: 4 + 1 weight + 4 loads fit AVX2's 16 registers
-GEOMETRY = "Cb H W OH OW KH KW sh sw ph pw dh dw lo hi act".split()
+GEOMETRY = "Cb H W OH OW KH KW sh sw ph pw dh dw rows lo hi act".split()
 
 
 # (KW, stride) with undilated taps: each input of a row loaded once for the run's pixels
@@ -47,84 +48,86 @@ def _columns(kw: int, stride: int, indent: str) -> list[str]:
 def kernel(width: int) -> str:
     fields = "\n".join(f"    {name} = g[{i}]" for i, name in enumerate(GEOMETRY))
     accumulate = "\n".join(
-        f"                    a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
+        f"                        a{p} = fma(load(x, at + {p} * sw * {width}), wv, a{p})"
         for p in range(PIXELS)
     )
     windows = []
     for i, (kw, stride) in enumerate(WINDOWS):
         cond = "if" if i == 0 else "elif"
-        windows.append(f"        {cond} (window == {i}) & (OW >= {PIXELS}):")
+        windows.append(f"            {cond} (window == {i}) & (OW >= {PIXELS}):")
         # the row's last run moves left to end at the edge: a few pixels computed twice
-        windows.append(f"            ox = min(ox, OW - {PIXELS})")
-        windows += _columns(kw, stride, " " * 12)
+        windows.append(f"                ox = min(ox, OW - {PIXELS})")
+        windows += _columns(kw, stride, " " * 16)
         windows += [
-            f"            {' = '.join(f'a{p}' for p in range(PIXELS))} = b",
-            "            for ky in range(KH):",
-            "                iy = oy * sh - ph + ky * dh",
-            "                if iy < 0 or iy >= H:",
-            "                    continue",
-            f"                base = xb + iy * W * {width} + (ox * sw - pw) * {width}",
-            f"                wrow = wb + ky * KW * {width}",
+            f"                {' = '.join(f'a{p}' for p in range(PIXELS))} = b",
+            "                for ky in range(KH):",
+            "                    iy = oy * sh - ph + ky * dh",
+            "                    if iy < 0 or iy >= H:",
+            "                        continue",
+            f"                    base = xb + iy * W * {width} + (ox * sw - pw) * {width}",
+            f"                    wrow = wb + ky * KW * {width}",
         ]
-        windows += _window(kw, stride, width, " " * 16)
-        windows += [f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
+        windows += _window(kw, stride, width, " " * 20)
+        windows += [f"                store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
                     for p in range(PIXELS)]  # fmt: skip
-        windows.append(f"            ox += {PIXELS}")
+        windows.append(f"                ox += {PIXELS}")
     windows = "\n".join(windows)
     window_of = " else ".join(f"{i} if (KW == {kw}) & (sw == {stride}) & (dw == 1)"
                               for i, (kw, stride) in enumerate(WINDOWS)) + " else -1"  # fmt: skip
     stores = "\n".join(
-        f"            store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
+        f"                store(y, yb + (ox + {p}) * {width}, activate(a{p}, act))"
         for p in range(PIXELS)
     )
     starts = " = ".join(f"a{p}" for p in range(PIXELS))
     return f'''@njit(cache=True)
 def depthwise_c{width}_job(x, w, bias, y, g, job):
-    """One output row of one channel block, {width} lanes."""
+    """`rows` output rows of one channel block, {width} lanes."""
 {fields}
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * {width}
-    yb = ((n * Cb + cb) * OH + oy) * OW * {width}
     wb = cb * KH * KW * {width}
     b = load(bias, cb * {width})
     window = {window_of}
-    ox = 0
-    while ox < OW:
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Cb + cb) * OH + oy) * OW * {width}
+        ox = 0
+        while ox < OW:
 {windows}
-        elif ox >= lo and ox + {PIXELS} <= hi:
-            {starts} = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                row = xb + iy * W * {width}
-                for kx in range(KW):
-                    wv = load(w, wb + (ky * KW + kx) * {width})
-                    at = row + (ox * sw - pw + kx * dw) * {width}
+            elif ox >= lo and ox + {PIXELS} <= hi:
+                {starts} = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    row = xb + iy * W * {width}
+                    for kx in range(KW):
+                        wv = load(w, wb + (ky * KW + kx) * {width})
+                        at = row + (ox * sw - pw + kx * dw) * {width}
 {accumulate}
 {stores}
-            ox += {PIXELS}
-        else:
-            a0 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                for kx in range(KW):
-                    ix = ox * sw - pw + kx * dw
-                    if ix >= 0 and ix < W:
-                        wv = load(w, wb + (ky * KW + kx) * {width})
-                        a0 = fma(load(x, xb + (iy * W + ix) * {width}), wv, a0)
-            store(y, yb + ox * {width}, activate(a0, act))
-            ox += 1''' + "\n".join(
+                ox += {PIXELS}
+            else:
+                a0 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    for kx in range(KW):
+                        ix = ox * sw - pw + kx * dw
+                        if ix >= 0 and ix < W:
+                            wv = load(w, wb + (ky * KW + kx) * {width})
+                            a0 = fma(load(x, xb + (iy * W + ix) * {width}), wv, a0)
+                store(y, yb + ox * {width}, activate(a0, act))
+                ox += 1''' + "\n".join(
         job_kernel(
             f"depthwise_c{width}",
             "x, w, bias, y, g",
             [
-                "    return np.int64(x.shape[0] * g[0] * g[3])",
+                "    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))",
             ],
             "y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY",
         )

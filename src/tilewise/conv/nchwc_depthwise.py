@@ -19,6 +19,10 @@ from tilewise.kernels.depthwise_generated import KERNELS
 
 # max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
 ERROR_LIMIT = 2e-6
+# vector FMAs per job, at least: a job is called by address (~15 ns), and one row of a small
+# map is ~200 FMAs (1152 channels @7x7, 5x5, one thread: 0.048 ms in one-row jobs inlined
+# in a parallel loop, 0.055 called by address)
+JOB_FMAS = 1024
 
 
 def why_not(attrs: dict, in_shape: tuple) -> str | None:
@@ -64,8 +68,10 @@ class BlockedDepthwise(BlockedIO):
         lo = min(-(-pw // sw), out_w)
         hi = max(min((width - 1 - (kw - 1) * dw + pw) // sw + 1, out_w), lo)
         in_register = self.act if self.act in (NONE, RELU, RELU6, HARD_SWISH) else NONE
+        chunks = min(-(-out_h * out_w * kh * kw // JOB_FMAS), out_h)  # rows split evenly
+        rows = -(-out_h // chunks)
         return np.array([blocks(in_shape[1], c), height, width, out_h, out_w, kh, kw, sh, sw,
-                         ph, pw, dh, dw, lo, hi, in_register], np.int64)  # fmt: skip
+                         ph, pw, dh, dw, rows, lo, hi, in_register], np.int64)  # fmt: skip
 
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None) -> None:  # fmt: skip

@@ -24,6 +24,7 @@ GEOMETRY = (
     "pw",
     "dh",
     "dw",
+    "rows",
     "lo",
     "hi",
     "act",
@@ -68,7 +69,7 @@ def activate16(v, act):
 
 @njit(cache=True)
 def depthwise_c16_job(x, w, bias, y, g, job):
-    """One output row of one channel block, 16 lanes."""
+    """`rows` output rows of one channel block, 16 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -82,15 +83,16 @@ def depthwise_c16_job(x, w, bias, y, g, job):
     pw = g[10]
     dh = g[11]
     dw = g[12]
-    lo = g[13]
-    hi = g[14]
-    act = g[15]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[13]
+    lo = g[14]
+    hi = g[15]
+    act = g[16]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 16
-    yb = ((n * Cb + cb) * OH + oy) * OW * 16
     wb = cb * KH * KW * 16
     b = load16(bias, cb * 16)
     window = (
@@ -104,250 +106,252 @@ def depthwise_c16_job(x, w, bias, y, g, job):
         if (KW == 5) & (sw == 2) & (dw == 1)
         else -1
     )
-    ox = 0
-    while ox < OW:
-        if (window == 0) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 16 + (ox * sw - pw) * 16
-                wrow = wb + ky * KW * 16
-                i0 = load_if16(x, (base + 0) * inside0, inside0)
-                i1 = load_if16(x, (base + 16) * inside1, inside1)
-                i2 = load_if16(x, (base + 32) * inside2, inside2)
-                i3 = load_if16(x, (base + 48) * inside3, inside3)
-                i4 = load_if16(x, (base + 64) * inside4, inside4)
-                i5 = load_if16(x, (base + 80) * inside5, inside5)
-                wv = load16(w, wrow + 0)
-                a0 = fma16(i0, wv, a0)
-                a1 = fma16(i1, wv, a1)
-                a2 = fma16(i2, wv, a2)
-                a3 = fma16(i3, wv, a3)
-                wv = load16(w, wrow + 16)
-                a0 = fma16(i1, wv, a0)
-                a1 = fma16(i2, wv, a1)
-                a2 = fma16(i3, wv, a2)
-                a3 = fma16(i4, wv, a3)
-                wv = load16(w, wrow + 32)
-                a0 = fma16(i2, wv, a0)
-                a1 = fma16(i3, wv, a1)
-                a2 = fma16(i4, wv, a2)
-                a3 = fma16(i5, wv, a3)
-            store16(y, yb + (ox + 0) * 16, activate16(a0, act))
-            store16(y, yb + (ox + 1) * 16, activate16(a1, act))
-            store16(y, yb + (ox + 2) * 16, activate16(a2, act))
-            store16(y, yb + (ox + 3) * 16, activate16(a3, act))
-            ox += 4
-        elif (window == 1) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 16 + (ox * sw - pw) * 16
-                wrow = wb + ky * KW * 16
-                i0 = load_if16(x, (base + 0) * inside0, inside0)
-                i1 = load_if16(x, (base + 16) * inside1, inside1)
-                i2 = load_if16(x, (base + 32) * inside2, inside2)
-                i3 = load_if16(x, (base + 48) * inside3, inside3)
-                i4 = load_if16(x, (base + 64) * inside4, inside4)
-                i5 = load_if16(x, (base + 80) * inside5, inside5)
-                i6 = load_if16(x, (base + 96) * inside6, inside6)
-                i7 = load_if16(x, (base + 112) * inside7, inside7)
-                wv = load16(w, wrow + 0)
-                a0 = fma16(i0, wv, a0)
-                a1 = fma16(i1, wv, a1)
-                a2 = fma16(i2, wv, a2)
-                a3 = fma16(i3, wv, a3)
-                wv = load16(w, wrow + 16)
-                a0 = fma16(i1, wv, a0)
-                a1 = fma16(i2, wv, a1)
-                a2 = fma16(i3, wv, a2)
-                a3 = fma16(i4, wv, a3)
-                wv = load16(w, wrow + 32)
-                a0 = fma16(i2, wv, a0)
-                a1 = fma16(i3, wv, a1)
-                a2 = fma16(i4, wv, a2)
-                a3 = fma16(i5, wv, a3)
-                wv = load16(w, wrow + 48)
-                a0 = fma16(i3, wv, a0)
-                a1 = fma16(i4, wv, a1)
-                a2 = fma16(i5, wv, a2)
-                a3 = fma16(i6, wv, a3)
-                wv = load16(w, wrow + 64)
-                a0 = fma16(i4, wv, a0)
-                a1 = fma16(i5, wv, a1)
-                a2 = fma16(i6, wv, a2)
-                a3 = fma16(i7, wv, a3)
-            store16(y, yb + (ox + 0) * 16, activate16(a0, act))
-            store16(y, yb + (ox + 1) * 16, activate16(a1, act))
-            store16(y, yb + (ox + 2) * 16, activate16(a2, act))
-            store16(y, yb + (ox + 3) * 16, activate16(a3, act))
-            ox += 4
-        elif (window == 2) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 16 + (ox * sw - pw) * 16
-                wrow = wb + ky * KW * 16
-                i0 = load_if16(x, (base + 0) * inside0, inside0)
-                i1 = load_if16(x, (base + 16) * inside1, inside1)
-                i2 = load_if16(x, (base + 32) * inside2, inside2)
-                i3 = load_if16(x, (base + 48) * inside3, inside3)
-                i4 = load_if16(x, (base + 64) * inside4, inside4)
-                i5 = load_if16(x, (base + 80) * inside5, inside5)
-                i6 = load_if16(x, (base + 96) * inside6, inside6)
-                i7 = load_if16(x, (base + 112) * inside7, inside7)
-                i8 = load_if16(x, (base + 128) * inside8, inside8)
-                wv = load16(w, wrow + 0)
-                a0 = fma16(i0, wv, a0)
-                a1 = fma16(i2, wv, a1)
-                a2 = fma16(i4, wv, a2)
-                a3 = fma16(i6, wv, a3)
-                wv = load16(w, wrow + 16)
-                a0 = fma16(i1, wv, a0)
-                a1 = fma16(i3, wv, a1)
-                a2 = fma16(i5, wv, a2)
-                a3 = fma16(i7, wv, a3)
-                wv = load16(w, wrow + 32)
-                a0 = fma16(i2, wv, a0)
-                a1 = fma16(i4, wv, a1)
-                a2 = fma16(i6, wv, a2)
-                a3 = fma16(i8, wv, a3)
-            store16(y, yb + (ox + 0) * 16, activate16(a0, act))
-            store16(y, yb + (ox + 1) * 16, activate16(a1, act))
-            store16(y, yb + (ox + 2) * 16, activate16(a2, act))
-            store16(y, yb + (ox + 3) * 16, activate16(a3, act))
-            ox += 4
-        elif (window == 3) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
-            inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 16 + (ox * sw - pw) * 16
-                wrow = wb + ky * KW * 16
-                i0 = load_if16(x, (base + 0) * inside0, inside0)
-                i1 = load_if16(x, (base + 16) * inside1, inside1)
-                i2 = load_if16(x, (base + 32) * inside2, inside2)
-                i3 = load_if16(x, (base + 48) * inside3, inside3)
-                i4 = load_if16(x, (base + 64) * inside4, inside4)
-                i5 = load_if16(x, (base + 80) * inside5, inside5)
-                i6 = load_if16(x, (base + 96) * inside6, inside6)
-                i7 = load_if16(x, (base + 112) * inside7, inside7)
-                i8 = load_if16(x, (base + 128) * inside8, inside8)
-                i9 = load_if16(x, (base + 144) * inside9, inside9)
-                i10 = load_if16(x, (base + 160) * inside10, inside10)
-                wv = load16(w, wrow + 0)
-                a0 = fma16(i0, wv, a0)
-                a1 = fma16(i2, wv, a1)
-                a2 = fma16(i4, wv, a2)
-                a3 = fma16(i6, wv, a3)
-                wv = load16(w, wrow + 16)
-                a0 = fma16(i1, wv, a0)
-                a1 = fma16(i3, wv, a1)
-                a2 = fma16(i5, wv, a2)
-                a3 = fma16(i7, wv, a3)
-                wv = load16(w, wrow + 32)
-                a0 = fma16(i2, wv, a0)
-                a1 = fma16(i4, wv, a1)
-                a2 = fma16(i6, wv, a2)
-                a3 = fma16(i8, wv, a3)
-                wv = load16(w, wrow + 48)
-                a0 = fma16(i3, wv, a0)
-                a1 = fma16(i5, wv, a1)
-                a2 = fma16(i7, wv, a2)
-                a3 = fma16(i9, wv, a3)
-                wv = load16(w, wrow + 64)
-                a0 = fma16(i4, wv, a0)
-                a1 = fma16(i6, wv, a1)
-                a2 = fma16(i8, wv, a2)
-                a3 = fma16(i10, wv, a3)
-            store16(y, yb + (ox + 0) * 16, activate16(a0, act))
-            store16(y, yb + (ox + 1) * 16, activate16(a1, act))
-            store16(y, yb + (ox + 2) * 16, activate16(a2, act))
-            store16(y, yb + (ox + 3) * 16, activate16(a3, act))
-            ox += 4
-        elif ox >= lo and ox + 4 <= hi:
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                row = xb + iy * W * 16
-                for kx in range(KW):
-                    wv = load16(w, wb + (ky * KW + kx) * 16)
-                    at = row + (ox * sw - pw + kx * dw) * 16
-                    a0 = fma16(load16(x, at + 0 * sw * 16), wv, a0)
-                    a1 = fma16(load16(x, at + 1 * sw * 16), wv, a1)
-                    a2 = fma16(load16(x, at + 2 * sw * 16), wv, a2)
-                    a3 = fma16(load16(x, at + 3 * sw * 16), wv, a3)
-            store16(y, yb + (ox + 0) * 16, activate16(a0, act))
-            store16(y, yb + (ox + 1) * 16, activate16(a1, act))
-            store16(y, yb + (ox + 2) * 16, activate16(a2, act))
-            store16(y, yb + (ox + 3) * 16, activate16(a3, act))
-            ox += 4
-        else:
-            a0 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                for kx in range(KW):
-                    ix = ox * sw - pw + kx * dw
-                    if ix >= 0 and ix < W:
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Cb + cb) * OH + oy) * OW * 16
+        ox = 0
+        while ox < OW:
+            if (window == 0) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 16 + (ox * sw - pw) * 16
+                    wrow = wb + ky * KW * 16
+                    i0 = load_if16(x, (base + 0) * inside0, inside0)
+                    i1 = load_if16(x, (base + 16) * inside1, inside1)
+                    i2 = load_if16(x, (base + 32) * inside2, inside2)
+                    i3 = load_if16(x, (base + 48) * inside3, inside3)
+                    i4 = load_if16(x, (base + 64) * inside4, inside4)
+                    i5 = load_if16(x, (base + 80) * inside5, inside5)
+                    wv = load16(w, wrow + 0)
+                    a0 = fma16(i0, wv, a0)
+                    a1 = fma16(i1, wv, a1)
+                    a2 = fma16(i2, wv, a2)
+                    a3 = fma16(i3, wv, a3)
+                    wv = load16(w, wrow + 16)
+                    a0 = fma16(i1, wv, a0)
+                    a1 = fma16(i2, wv, a1)
+                    a2 = fma16(i3, wv, a2)
+                    a3 = fma16(i4, wv, a3)
+                    wv = load16(w, wrow + 32)
+                    a0 = fma16(i2, wv, a0)
+                    a1 = fma16(i3, wv, a1)
+                    a2 = fma16(i4, wv, a2)
+                    a3 = fma16(i5, wv, a3)
+                store16(y, yb + (ox + 0) * 16, activate16(a0, act))
+                store16(y, yb + (ox + 1) * 16, activate16(a1, act))
+                store16(y, yb + (ox + 2) * 16, activate16(a2, act))
+                store16(y, yb + (ox + 3) * 16, activate16(a3, act))
+                ox += 4
+            elif (window == 1) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 16 + (ox * sw - pw) * 16
+                    wrow = wb + ky * KW * 16
+                    i0 = load_if16(x, (base + 0) * inside0, inside0)
+                    i1 = load_if16(x, (base + 16) * inside1, inside1)
+                    i2 = load_if16(x, (base + 32) * inside2, inside2)
+                    i3 = load_if16(x, (base + 48) * inside3, inside3)
+                    i4 = load_if16(x, (base + 64) * inside4, inside4)
+                    i5 = load_if16(x, (base + 80) * inside5, inside5)
+                    i6 = load_if16(x, (base + 96) * inside6, inside6)
+                    i7 = load_if16(x, (base + 112) * inside7, inside7)
+                    wv = load16(w, wrow + 0)
+                    a0 = fma16(i0, wv, a0)
+                    a1 = fma16(i1, wv, a1)
+                    a2 = fma16(i2, wv, a2)
+                    a3 = fma16(i3, wv, a3)
+                    wv = load16(w, wrow + 16)
+                    a0 = fma16(i1, wv, a0)
+                    a1 = fma16(i2, wv, a1)
+                    a2 = fma16(i3, wv, a2)
+                    a3 = fma16(i4, wv, a3)
+                    wv = load16(w, wrow + 32)
+                    a0 = fma16(i2, wv, a0)
+                    a1 = fma16(i3, wv, a1)
+                    a2 = fma16(i4, wv, a2)
+                    a3 = fma16(i5, wv, a3)
+                    wv = load16(w, wrow + 48)
+                    a0 = fma16(i3, wv, a0)
+                    a1 = fma16(i4, wv, a1)
+                    a2 = fma16(i5, wv, a2)
+                    a3 = fma16(i6, wv, a3)
+                    wv = load16(w, wrow + 64)
+                    a0 = fma16(i4, wv, a0)
+                    a1 = fma16(i5, wv, a1)
+                    a2 = fma16(i6, wv, a2)
+                    a3 = fma16(i7, wv, a3)
+                store16(y, yb + (ox + 0) * 16, activate16(a0, act))
+                store16(y, yb + (ox + 1) * 16, activate16(a1, act))
+                store16(y, yb + (ox + 2) * 16, activate16(a2, act))
+                store16(y, yb + (ox + 3) * 16, activate16(a3, act))
+                ox += 4
+            elif (window == 2) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 16 + (ox * sw - pw) * 16
+                    wrow = wb + ky * KW * 16
+                    i0 = load_if16(x, (base + 0) * inside0, inside0)
+                    i1 = load_if16(x, (base + 16) * inside1, inside1)
+                    i2 = load_if16(x, (base + 32) * inside2, inside2)
+                    i3 = load_if16(x, (base + 48) * inside3, inside3)
+                    i4 = load_if16(x, (base + 64) * inside4, inside4)
+                    i5 = load_if16(x, (base + 80) * inside5, inside5)
+                    i6 = load_if16(x, (base + 96) * inside6, inside6)
+                    i7 = load_if16(x, (base + 112) * inside7, inside7)
+                    i8 = load_if16(x, (base + 128) * inside8, inside8)
+                    wv = load16(w, wrow + 0)
+                    a0 = fma16(i0, wv, a0)
+                    a1 = fma16(i2, wv, a1)
+                    a2 = fma16(i4, wv, a2)
+                    a3 = fma16(i6, wv, a3)
+                    wv = load16(w, wrow + 16)
+                    a0 = fma16(i1, wv, a0)
+                    a1 = fma16(i3, wv, a1)
+                    a2 = fma16(i5, wv, a2)
+                    a3 = fma16(i7, wv, a3)
+                    wv = load16(w, wrow + 32)
+                    a0 = fma16(i2, wv, a0)
+                    a1 = fma16(i4, wv, a1)
+                    a2 = fma16(i6, wv, a2)
+                    a3 = fma16(i8, wv, a3)
+                store16(y, yb + (ox + 0) * 16, activate16(a0, act))
+                store16(y, yb + (ox + 1) * 16, activate16(a1, act))
+                store16(y, yb + (ox + 2) * 16, activate16(a2, act))
+                store16(y, yb + (ox + 3) * 16, activate16(a3, act))
+                ox += 4
+            elif (window == 3) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
+                inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 16 + (ox * sw - pw) * 16
+                    wrow = wb + ky * KW * 16
+                    i0 = load_if16(x, (base + 0) * inside0, inside0)
+                    i1 = load_if16(x, (base + 16) * inside1, inside1)
+                    i2 = load_if16(x, (base + 32) * inside2, inside2)
+                    i3 = load_if16(x, (base + 48) * inside3, inside3)
+                    i4 = load_if16(x, (base + 64) * inside4, inside4)
+                    i5 = load_if16(x, (base + 80) * inside5, inside5)
+                    i6 = load_if16(x, (base + 96) * inside6, inside6)
+                    i7 = load_if16(x, (base + 112) * inside7, inside7)
+                    i8 = load_if16(x, (base + 128) * inside8, inside8)
+                    i9 = load_if16(x, (base + 144) * inside9, inside9)
+                    i10 = load_if16(x, (base + 160) * inside10, inside10)
+                    wv = load16(w, wrow + 0)
+                    a0 = fma16(i0, wv, a0)
+                    a1 = fma16(i2, wv, a1)
+                    a2 = fma16(i4, wv, a2)
+                    a3 = fma16(i6, wv, a3)
+                    wv = load16(w, wrow + 16)
+                    a0 = fma16(i1, wv, a0)
+                    a1 = fma16(i3, wv, a1)
+                    a2 = fma16(i5, wv, a2)
+                    a3 = fma16(i7, wv, a3)
+                    wv = load16(w, wrow + 32)
+                    a0 = fma16(i2, wv, a0)
+                    a1 = fma16(i4, wv, a1)
+                    a2 = fma16(i6, wv, a2)
+                    a3 = fma16(i8, wv, a3)
+                    wv = load16(w, wrow + 48)
+                    a0 = fma16(i3, wv, a0)
+                    a1 = fma16(i5, wv, a1)
+                    a2 = fma16(i7, wv, a2)
+                    a3 = fma16(i9, wv, a3)
+                    wv = load16(w, wrow + 64)
+                    a0 = fma16(i4, wv, a0)
+                    a1 = fma16(i6, wv, a1)
+                    a2 = fma16(i8, wv, a2)
+                    a3 = fma16(i10, wv, a3)
+                store16(y, yb + (ox + 0) * 16, activate16(a0, act))
+                store16(y, yb + (ox + 1) * 16, activate16(a1, act))
+                store16(y, yb + (ox + 2) * 16, activate16(a2, act))
+                store16(y, yb + (ox + 3) * 16, activate16(a3, act))
+                ox += 4
+            elif ox >= lo and ox + 4 <= hi:
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    row = xb + iy * W * 16
+                    for kx in range(KW):
                         wv = load16(w, wb + (ky * KW + kx) * 16)
-                        a0 = fma16(load16(x, xb + (iy * W + ix) * 16), wv, a0)
-            store16(y, yb + ox * 16, activate16(a0, act))
-            ox += 1
+                        at = row + (ox * sw - pw + kx * dw) * 16
+                        a0 = fma16(load16(x, at + 0 * sw * 16), wv, a0)
+                        a1 = fma16(load16(x, at + 1 * sw * 16), wv, a1)
+                        a2 = fma16(load16(x, at + 2 * sw * 16), wv, a2)
+                        a3 = fma16(load16(x, at + 3 * sw * 16), wv, a3)
+                store16(y, yb + (ox + 0) * 16, activate16(a0, act))
+                store16(y, yb + (ox + 1) * 16, activate16(a1, act))
+                store16(y, yb + (ox + 2) * 16, activate16(a2, act))
+                store16(y, yb + (ox + 3) * 16, activate16(a3, act))
+                ox += 4
+            else:
+                a0 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    for kx in range(KW):
+                        ix = ox * sw - pw + kx * dw
+                        if ix >= 0 and ix < W:
+                            wv = load16(w, wb + (ky * KW + kx) * 16)
+                            a0 = fma16(load16(x, xb + (iy * W + ix) * 16), wv, a0)
+                store16(y, yb + ox * 16, activate16(a0, act))
+                ox += 1
 
 
 @njit(cache=True)
 def depthwise_c16_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c16 has."""
-    return np.int64(x.shape[0] * g[0] * g[3])
+    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
@@ -390,7 +394,7 @@ def activate8(v, act):
 
 @njit(cache=True)
 def depthwise_c8_job(x, w, bias, y, g, job):
-    """One output row of one channel block, 8 lanes."""
+    """`rows` output rows of one channel block, 8 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -404,15 +408,16 @@ def depthwise_c8_job(x, w, bias, y, g, job):
     pw = g[10]
     dh = g[11]
     dw = g[12]
-    lo = g[13]
-    hi = g[14]
-    act = g[15]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[13]
+    lo = g[14]
+    hi = g[15]
+    act = g[16]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 8
-    yb = ((n * Cb + cb) * OH + oy) * OW * 8
     wb = cb * KH * KW * 8
     b = load8(bias, cb * 8)
     window = (
@@ -426,250 +431,252 @@ def depthwise_c8_job(x, w, bias, y, g, job):
         if (KW == 5) & (sw == 2) & (dw == 1)
         else -1
     )
-    ox = 0
-    while ox < OW:
-        if (window == 0) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 8 + (ox * sw - pw) * 8
-                wrow = wb + ky * KW * 8
-                i0 = load_if8(x, (base + 0) * inside0, inside0)
-                i1 = load_if8(x, (base + 8) * inside1, inside1)
-                i2 = load_if8(x, (base + 16) * inside2, inside2)
-                i3 = load_if8(x, (base + 24) * inside3, inside3)
-                i4 = load_if8(x, (base + 32) * inside4, inside4)
-                i5 = load_if8(x, (base + 40) * inside5, inside5)
-                wv = load8(w, wrow + 0)
-                a0 = fma8(i0, wv, a0)
-                a1 = fma8(i1, wv, a1)
-                a2 = fma8(i2, wv, a2)
-                a3 = fma8(i3, wv, a3)
-                wv = load8(w, wrow + 8)
-                a0 = fma8(i1, wv, a0)
-                a1 = fma8(i2, wv, a1)
-                a2 = fma8(i3, wv, a2)
-                a3 = fma8(i4, wv, a3)
-                wv = load8(w, wrow + 16)
-                a0 = fma8(i2, wv, a0)
-                a1 = fma8(i3, wv, a1)
-                a2 = fma8(i4, wv, a2)
-                a3 = fma8(i5, wv, a3)
-            store8(y, yb + (ox + 0) * 8, activate8(a0, act))
-            store8(y, yb + (ox + 1) * 8, activate8(a1, act))
-            store8(y, yb + (ox + 2) * 8, activate8(a2, act))
-            store8(y, yb + (ox + 3) * 8, activate8(a3, act))
-            ox += 4
-        elif (window == 1) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 8 + (ox * sw - pw) * 8
-                wrow = wb + ky * KW * 8
-                i0 = load_if8(x, (base + 0) * inside0, inside0)
-                i1 = load_if8(x, (base + 8) * inside1, inside1)
-                i2 = load_if8(x, (base + 16) * inside2, inside2)
-                i3 = load_if8(x, (base + 24) * inside3, inside3)
-                i4 = load_if8(x, (base + 32) * inside4, inside4)
-                i5 = load_if8(x, (base + 40) * inside5, inside5)
-                i6 = load_if8(x, (base + 48) * inside6, inside6)
-                i7 = load_if8(x, (base + 56) * inside7, inside7)
-                wv = load8(w, wrow + 0)
-                a0 = fma8(i0, wv, a0)
-                a1 = fma8(i1, wv, a1)
-                a2 = fma8(i2, wv, a2)
-                a3 = fma8(i3, wv, a3)
-                wv = load8(w, wrow + 8)
-                a0 = fma8(i1, wv, a0)
-                a1 = fma8(i2, wv, a1)
-                a2 = fma8(i3, wv, a2)
-                a3 = fma8(i4, wv, a3)
-                wv = load8(w, wrow + 16)
-                a0 = fma8(i2, wv, a0)
-                a1 = fma8(i3, wv, a1)
-                a2 = fma8(i4, wv, a2)
-                a3 = fma8(i5, wv, a3)
-                wv = load8(w, wrow + 24)
-                a0 = fma8(i3, wv, a0)
-                a1 = fma8(i4, wv, a1)
-                a2 = fma8(i5, wv, a2)
-                a3 = fma8(i6, wv, a3)
-                wv = load8(w, wrow + 32)
-                a0 = fma8(i4, wv, a0)
-                a1 = fma8(i5, wv, a1)
-                a2 = fma8(i6, wv, a2)
-                a3 = fma8(i7, wv, a3)
-            store8(y, yb + (ox + 0) * 8, activate8(a0, act))
-            store8(y, yb + (ox + 1) * 8, activate8(a1, act))
-            store8(y, yb + (ox + 2) * 8, activate8(a2, act))
-            store8(y, yb + (ox + 3) * 8, activate8(a3, act))
-            ox += 4
-        elif (window == 2) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 8 + (ox * sw - pw) * 8
-                wrow = wb + ky * KW * 8
-                i0 = load_if8(x, (base + 0) * inside0, inside0)
-                i1 = load_if8(x, (base + 8) * inside1, inside1)
-                i2 = load_if8(x, (base + 16) * inside2, inside2)
-                i3 = load_if8(x, (base + 24) * inside3, inside3)
-                i4 = load_if8(x, (base + 32) * inside4, inside4)
-                i5 = load_if8(x, (base + 40) * inside5, inside5)
-                i6 = load_if8(x, (base + 48) * inside6, inside6)
-                i7 = load_if8(x, (base + 56) * inside7, inside7)
-                i8 = load_if8(x, (base + 64) * inside8, inside8)
-                wv = load8(w, wrow + 0)
-                a0 = fma8(i0, wv, a0)
-                a1 = fma8(i2, wv, a1)
-                a2 = fma8(i4, wv, a2)
-                a3 = fma8(i6, wv, a3)
-                wv = load8(w, wrow + 8)
-                a0 = fma8(i1, wv, a0)
-                a1 = fma8(i3, wv, a1)
-                a2 = fma8(i5, wv, a2)
-                a3 = fma8(i7, wv, a3)
-                wv = load8(w, wrow + 16)
-                a0 = fma8(i2, wv, a0)
-                a1 = fma8(i4, wv, a1)
-                a2 = fma8(i6, wv, a2)
-                a3 = fma8(i8, wv, a3)
-            store8(y, yb + (ox + 0) * 8, activate8(a0, act))
-            store8(y, yb + (ox + 1) * 8, activate8(a1, act))
-            store8(y, yb + (ox + 2) * 8, activate8(a2, act))
-            store8(y, yb + (ox + 3) * 8, activate8(a3, act))
-            ox += 4
-        elif (window == 3) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
-            inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 8 + (ox * sw - pw) * 8
-                wrow = wb + ky * KW * 8
-                i0 = load_if8(x, (base + 0) * inside0, inside0)
-                i1 = load_if8(x, (base + 8) * inside1, inside1)
-                i2 = load_if8(x, (base + 16) * inside2, inside2)
-                i3 = load_if8(x, (base + 24) * inside3, inside3)
-                i4 = load_if8(x, (base + 32) * inside4, inside4)
-                i5 = load_if8(x, (base + 40) * inside5, inside5)
-                i6 = load_if8(x, (base + 48) * inside6, inside6)
-                i7 = load_if8(x, (base + 56) * inside7, inside7)
-                i8 = load_if8(x, (base + 64) * inside8, inside8)
-                i9 = load_if8(x, (base + 72) * inside9, inside9)
-                i10 = load_if8(x, (base + 80) * inside10, inside10)
-                wv = load8(w, wrow + 0)
-                a0 = fma8(i0, wv, a0)
-                a1 = fma8(i2, wv, a1)
-                a2 = fma8(i4, wv, a2)
-                a3 = fma8(i6, wv, a3)
-                wv = load8(w, wrow + 8)
-                a0 = fma8(i1, wv, a0)
-                a1 = fma8(i3, wv, a1)
-                a2 = fma8(i5, wv, a2)
-                a3 = fma8(i7, wv, a3)
-                wv = load8(w, wrow + 16)
-                a0 = fma8(i2, wv, a0)
-                a1 = fma8(i4, wv, a1)
-                a2 = fma8(i6, wv, a2)
-                a3 = fma8(i8, wv, a3)
-                wv = load8(w, wrow + 24)
-                a0 = fma8(i3, wv, a0)
-                a1 = fma8(i5, wv, a1)
-                a2 = fma8(i7, wv, a2)
-                a3 = fma8(i9, wv, a3)
-                wv = load8(w, wrow + 32)
-                a0 = fma8(i4, wv, a0)
-                a1 = fma8(i6, wv, a1)
-                a2 = fma8(i8, wv, a2)
-                a3 = fma8(i10, wv, a3)
-            store8(y, yb + (ox + 0) * 8, activate8(a0, act))
-            store8(y, yb + (ox + 1) * 8, activate8(a1, act))
-            store8(y, yb + (ox + 2) * 8, activate8(a2, act))
-            store8(y, yb + (ox + 3) * 8, activate8(a3, act))
-            ox += 4
-        elif ox >= lo and ox + 4 <= hi:
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                row = xb + iy * W * 8
-                for kx in range(KW):
-                    wv = load8(w, wb + (ky * KW + kx) * 8)
-                    at = row + (ox * sw - pw + kx * dw) * 8
-                    a0 = fma8(load8(x, at + 0 * sw * 8), wv, a0)
-                    a1 = fma8(load8(x, at + 1 * sw * 8), wv, a1)
-                    a2 = fma8(load8(x, at + 2 * sw * 8), wv, a2)
-                    a3 = fma8(load8(x, at + 3 * sw * 8), wv, a3)
-            store8(y, yb + (ox + 0) * 8, activate8(a0, act))
-            store8(y, yb + (ox + 1) * 8, activate8(a1, act))
-            store8(y, yb + (ox + 2) * 8, activate8(a2, act))
-            store8(y, yb + (ox + 3) * 8, activate8(a3, act))
-            ox += 4
-        else:
-            a0 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                for kx in range(KW):
-                    ix = ox * sw - pw + kx * dw
-                    if ix >= 0 and ix < W:
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Cb + cb) * OH + oy) * OW * 8
+        ox = 0
+        while ox < OW:
+            if (window == 0) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 8 + (ox * sw - pw) * 8
+                    wrow = wb + ky * KW * 8
+                    i0 = load_if8(x, (base + 0) * inside0, inside0)
+                    i1 = load_if8(x, (base + 8) * inside1, inside1)
+                    i2 = load_if8(x, (base + 16) * inside2, inside2)
+                    i3 = load_if8(x, (base + 24) * inside3, inside3)
+                    i4 = load_if8(x, (base + 32) * inside4, inside4)
+                    i5 = load_if8(x, (base + 40) * inside5, inside5)
+                    wv = load8(w, wrow + 0)
+                    a0 = fma8(i0, wv, a0)
+                    a1 = fma8(i1, wv, a1)
+                    a2 = fma8(i2, wv, a2)
+                    a3 = fma8(i3, wv, a3)
+                    wv = load8(w, wrow + 8)
+                    a0 = fma8(i1, wv, a0)
+                    a1 = fma8(i2, wv, a1)
+                    a2 = fma8(i3, wv, a2)
+                    a3 = fma8(i4, wv, a3)
+                    wv = load8(w, wrow + 16)
+                    a0 = fma8(i2, wv, a0)
+                    a1 = fma8(i3, wv, a1)
+                    a2 = fma8(i4, wv, a2)
+                    a3 = fma8(i5, wv, a3)
+                store8(y, yb + (ox + 0) * 8, activate8(a0, act))
+                store8(y, yb + (ox + 1) * 8, activate8(a1, act))
+                store8(y, yb + (ox + 2) * 8, activate8(a2, act))
+                store8(y, yb + (ox + 3) * 8, activate8(a3, act))
+                ox += 4
+            elif (window == 1) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 8 + (ox * sw - pw) * 8
+                    wrow = wb + ky * KW * 8
+                    i0 = load_if8(x, (base + 0) * inside0, inside0)
+                    i1 = load_if8(x, (base + 8) * inside1, inside1)
+                    i2 = load_if8(x, (base + 16) * inside2, inside2)
+                    i3 = load_if8(x, (base + 24) * inside3, inside3)
+                    i4 = load_if8(x, (base + 32) * inside4, inside4)
+                    i5 = load_if8(x, (base + 40) * inside5, inside5)
+                    i6 = load_if8(x, (base + 48) * inside6, inside6)
+                    i7 = load_if8(x, (base + 56) * inside7, inside7)
+                    wv = load8(w, wrow + 0)
+                    a0 = fma8(i0, wv, a0)
+                    a1 = fma8(i1, wv, a1)
+                    a2 = fma8(i2, wv, a2)
+                    a3 = fma8(i3, wv, a3)
+                    wv = load8(w, wrow + 8)
+                    a0 = fma8(i1, wv, a0)
+                    a1 = fma8(i2, wv, a1)
+                    a2 = fma8(i3, wv, a2)
+                    a3 = fma8(i4, wv, a3)
+                    wv = load8(w, wrow + 16)
+                    a0 = fma8(i2, wv, a0)
+                    a1 = fma8(i3, wv, a1)
+                    a2 = fma8(i4, wv, a2)
+                    a3 = fma8(i5, wv, a3)
+                    wv = load8(w, wrow + 24)
+                    a0 = fma8(i3, wv, a0)
+                    a1 = fma8(i4, wv, a1)
+                    a2 = fma8(i5, wv, a2)
+                    a3 = fma8(i6, wv, a3)
+                    wv = load8(w, wrow + 32)
+                    a0 = fma8(i4, wv, a0)
+                    a1 = fma8(i5, wv, a1)
+                    a2 = fma8(i6, wv, a2)
+                    a3 = fma8(i7, wv, a3)
+                store8(y, yb + (ox + 0) * 8, activate8(a0, act))
+                store8(y, yb + (ox + 1) * 8, activate8(a1, act))
+                store8(y, yb + (ox + 2) * 8, activate8(a2, act))
+                store8(y, yb + (ox + 3) * 8, activate8(a3, act))
+                ox += 4
+            elif (window == 2) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 8 + (ox * sw - pw) * 8
+                    wrow = wb + ky * KW * 8
+                    i0 = load_if8(x, (base + 0) * inside0, inside0)
+                    i1 = load_if8(x, (base + 8) * inside1, inside1)
+                    i2 = load_if8(x, (base + 16) * inside2, inside2)
+                    i3 = load_if8(x, (base + 24) * inside3, inside3)
+                    i4 = load_if8(x, (base + 32) * inside4, inside4)
+                    i5 = load_if8(x, (base + 40) * inside5, inside5)
+                    i6 = load_if8(x, (base + 48) * inside6, inside6)
+                    i7 = load_if8(x, (base + 56) * inside7, inside7)
+                    i8 = load_if8(x, (base + 64) * inside8, inside8)
+                    wv = load8(w, wrow + 0)
+                    a0 = fma8(i0, wv, a0)
+                    a1 = fma8(i2, wv, a1)
+                    a2 = fma8(i4, wv, a2)
+                    a3 = fma8(i6, wv, a3)
+                    wv = load8(w, wrow + 8)
+                    a0 = fma8(i1, wv, a0)
+                    a1 = fma8(i3, wv, a1)
+                    a2 = fma8(i5, wv, a2)
+                    a3 = fma8(i7, wv, a3)
+                    wv = load8(w, wrow + 16)
+                    a0 = fma8(i2, wv, a0)
+                    a1 = fma8(i4, wv, a1)
+                    a2 = fma8(i6, wv, a2)
+                    a3 = fma8(i8, wv, a3)
+                store8(y, yb + (ox + 0) * 8, activate8(a0, act))
+                store8(y, yb + (ox + 1) * 8, activate8(a1, act))
+                store8(y, yb + (ox + 2) * 8, activate8(a2, act))
+                store8(y, yb + (ox + 3) * 8, activate8(a3, act))
+                ox += 4
+            elif (window == 3) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
+                inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 8 + (ox * sw - pw) * 8
+                    wrow = wb + ky * KW * 8
+                    i0 = load_if8(x, (base + 0) * inside0, inside0)
+                    i1 = load_if8(x, (base + 8) * inside1, inside1)
+                    i2 = load_if8(x, (base + 16) * inside2, inside2)
+                    i3 = load_if8(x, (base + 24) * inside3, inside3)
+                    i4 = load_if8(x, (base + 32) * inside4, inside4)
+                    i5 = load_if8(x, (base + 40) * inside5, inside5)
+                    i6 = load_if8(x, (base + 48) * inside6, inside6)
+                    i7 = load_if8(x, (base + 56) * inside7, inside7)
+                    i8 = load_if8(x, (base + 64) * inside8, inside8)
+                    i9 = load_if8(x, (base + 72) * inside9, inside9)
+                    i10 = load_if8(x, (base + 80) * inside10, inside10)
+                    wv = load8(w, wrow + 0)
+                    a0 = fma8(i0, wv, a0)
+                    a1 = fma8(i2, wv, a1)
+                    a2 = fma8(i4, wv, a2)
+                    a3 = fma8(i6, wv, a3)
+                    wv = load8(w, wrow + 8)
+                    a0 = fma8(i1, wv, a0)
+                    a1 = fma8(i3, wv, a1)
+                    a2 = fma8(i5, wv, a2)
+                    a3 = fma8(i7, wv, a3)
+                    wv = load8(w, wrow + 16)
+                    a0 = fma8(i2, wv, a0)
+                    a1 = fma8(i4, wv, a1)
+                    a2 = fma8(i6, wv, a2)
+                    a3 = fma8(i8, wv, a3)
+                    wv = load8(w, wrow + 24)
+                    a0 = fma8(i3, wv, a0)
+                    a1 = fma8(i5, wv, a1)
+                    a2 = fma8(i7, wv, a2)
+                    a3 = fma8(i9, wv, a3)
+                    wv = load8(w, wrow + 32)
+                    a0 = fma8(i4, wv, a0)
+                    a1 = fma8(i6, wv, a1)
+                    a2 = fma8(i8, wv, a2)
+                    a3 = fma8(i10, wv, a3)
+                store8(y, yb + (ox + 0) * 8, activate8(a0, act))
+                store8(y, yb + (ox + 1) * 8, activate8(a1, act))
+                store8(y, yb + (ox + 2) * 8, activate8(a2, act))
+                store8(y, yb + (ox + 3) * 8, activate8(a3, act))
+                ox += 4
+            elif ox >= lo and ox + 4 <= hi:
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    row = xb + iy * W * 8
+                    for kx in range(KW):
                         wv = load8(w, wb + (ky * KW + kx) * 8)
-                        a0 = fma8(load8(x, xb + (iy * W + ix) * 8), wv, a0)
-            store8(y, yb + ox * 8, activate8(a0, act))
-            ox += 1
+                        at = row + (ox * sw - pw + kx * dw) * 8
+                        a0 = fma8(load8(x, at + 0 * sw * 8), wv, a0)
+                        a1 = fma8(load8(x, at + 1 * sw * 8), wv, a1)
+                        a2 = fma8(load8(x, at + 2 * sw * 8), wv, a2)
+                        a3 = fma8(load8(x, at + 3 * sw * 8), wv, a3)
+                store8(y, yb + (ox + 0) * 8, activate8(a0, act))
+                store8(y, yb + (ox + 1) * 8, activate8(a1, act))
+                store8(y, yb + (ox + 2) * 8, activate8(a2, act))
+                store8(y, yb + (ox + 3) * 8, activate8(a3, act))
+                ox += 4
+            else:
+                a0 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    for kx in range(KW):
+                        ix = ox * sw - pw + kx * dw
+                        if ix >= 0 and ix < W:
+                            wv = load8(w, wb + (ky * KW + kx) * 8)
+                            a0 = fma8(load8(x, xb + (iy * W + ix) * 8), wv, a0)
+                store8(y, yb + ox * 8, activate8(a0, act))
+                ox += 1
 
 
 @njit(cache=True)
 def depthwise_c8_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c8 has."""
-    return np.int64(x.shape[0] * g[0] * g[3])
+    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
@@ -712,7 +719,7 @@ def activate4(v, act):
 
 @njit(cache=True)
 def depthwise_c4_job(x, w, bias, y, g, job):
-    """One output row of one channel block, 4 lanes."""
+    """`rows` output rows of one channel block, 4 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -726,15 +733,16 @@ def depthwise_c4_job(x, w, bias, y, g, job):
     pw = g[10]
     dh = g[11]
     dw = g[12]
-    lo = g[13]
-    hi = g[14]
-    act = g[15]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[13]
+    lo = g[14]
+    hi = g[15]
+    act = g[16]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 4
-    yb = ((n * Cb + cb) * OH + oy) * OW * 4
     wb = cb * KH * KW * 4
     b = load4(bias, cb * 4)
     window = (
@@ -748,250 +756,252 @@ def depthwise_c4_job(x, w, bias, y, g, job):
         if (KW == 5) & (sw == 2) & (dw == 1)
         else -1
     )
-    ox = 0
-    while ox < OW:
-        if (window == 0) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 4 + (ox * sw - pw) * 4
-                wrow = wb + ky * KW * 4
-                i0 = load_if4(x, (base + 0) * inside0, inside0)
-                i1 = load_if4(x, (base + 4) * inside1, inside1)
-                i2 = load_if4(x, (base + 8) * inside2, inside2)
-                i3 = load_if4(x, (base + 12) * inside3, inside3)
-                i4 = load_if4(x, (base + 16) * inside4, inside4)
-                i5 = load_if4(x, (base + 20) * inside5, inside5)
-                wv = load4(w, wrow + 0)
-                a0 = fma4(i0, wv, a0)
-                a1 = fma4(i1, wv, a1)
-                a2 = fma4(i2, wv, a2)
-                a3 = fma4(i3, wv, a3)
-                wv = load4(w, wrow + 4)
-                a0 = fma4(i1, wv, a0)
-                a1 = fma4(i2, wv, a1)
-                a2 = fma4(i3, wv, a2)
-                a3 = fma4(i4, wv, a3)
-                wv = load4(w, wrow + 8)
-                a0 = fma4(i2, wv, a0)
-                a1 = fma4(i3, wv, a1)
-                a2 = fma4(i4, wv, a2)
-                a3 = fma4(i5, wv, a3)
-            store4(y, yb + (ox + 0) * 4, activate4(a0, act))
-            store4(y, yb + (ox + 1) * 4, activate4(a1, act))
-            store4(y, yb + (ox + 2) * 4, activate4(a2, act))
-            store4(y, yb + (ox + 3) * 4, activate4(a3, act))
-            ox += 4
-        elif (window == 1) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 4 + (ox * sw - pw) * 4
-                wrow = wb + ky * KW * 4
-                i0 = load_if4(x, (base + 0) * inside0, inside0)
-                i1 = load_if4(x, (base + 4) * inside1, inside1)
-                i2 = load_if4(x, (base + 8) * inside2, inside2)
-                i3 = load_if4(x, (base + 12) * inside3, inside3)
-                i4 = load_if4(x, (base + 16) * inside4, inside4)
-                i5 = load_if4(x, (base + 20) * inside5, inside5)
-                i6 = load_if4(x, (base + 24) * inside6, inside6)
-                i7 = load_if4(x, (base + 28) * inside7, inside7)
-                wv = load4(w, wrow + 0)
-                a0 = fma4(i0, wv, a0)
-                a1 = fma4(i1, wv, a1)
-                a2 = fma4(i2, wv, a2)
-                a3 = fma4(i3, wv, a3)
-                wv = load4(w, wrow + 4)
-                a0 = fma4(i1, wv, a0)
-                a1 = fma4(i2, wv, a1)
-                a2 = fma4(i3, wv, a2)
-                a3 = fma4(i4, wv, a3)
-                wv = load4(w, wrow + 8)
-                a0 = fma4(i2, wv, a0)
-                a1 = fma4(i3, wv, a1)
-                a2 = fma4(i4, wv, a2)
-                a3 = fma4(i5, wv, a3)
-                wv = load4(w, wrow + 12)
-                a0 = fma4(i3, wv, a0)
-                a1 = fma4(i4, wv, a1)
-                a2 = fma4(i5, wv, a2)
-                a3 = fma4(i6, wv, a3)
-                wv = load4(w, wrow + 16)
-                a0 = fma4(i4, wv, a0)
-                a1 = fma4(i5, wv, a1)
-                a2 = fma4(i6, wv, a2)
-                a3 = fma4(i7, wv, a3)
-            store4(y, yb + (ox + 0) * 4, activate4(a0, act))
-            store4(y, yb + (ox + 1) * 4, activate4(a1, act))
-            store4(y, yb + (ox + 2) * 4, activate4(a2, act))
-            store4(y, yb + (ox + 3) * 4, activate4(a3, act))
-            ox += 4
-        elif (window == 2) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 4 + (ox * sw - pw) * 4
-                wrow = wb + ky * KW * 4
-                i0 = load_if4(x, (base + 0) * inside0, inside0)
-                i1 = load_if4(x, (base + 4) * inside1, inside1)
-                i2 = load_if4(x, (base + 8) * inside2, inside2)
-                i3 = load_if4(x, (base + 12) * inside3, inside3)
-                i4 = load_if4(x, (base + 16) * inside4, inside4)
-                i5 = load_if4(x, (base + 20) * inside5, inside5)
-                i6 = load_if4(x, (base + 24) * inside6, inside6)
-                i7 = load_if4(x, (base + 28) * inside7, inside7)
-                i8 = load_if4(x, (base + 32) * inside8, inside8)
-                wv = load4(w, wrow + 0)
-                a0 = fma4(i0, wv, a0)
-                a1 = fma4(i2, wv, a1)
-                a2 = fma4(i4, wv, a2)
-                a3 = fma4(i6, wv, a3)
-                wv = load4(w, wrow + 4)
-                a0 = fma4(i1, wv, a0)
-                a1 = fma4(i3, wv, a1)
-                a2 = fma4(i5, wv, a2)
-                a3 = fma4(i7, wv, a3)
-                wv = load4(w, wrow + 8)
-                a0 = fma4(i2, wv, a0)
-                a1 = fma4(i4, wv, a1)
-                a2 = fma4(i6, wv, a2)
-                a3 = fma4(i8, wv, a3)
-            store4(y, yb + (ox + 0) * 4, activate4(a0, act))
-            store4(y, yb + (ox + 1) * 4, activate4(a1, act))
-            store4(y, yb + (ox + 2) * 4, activate4(a2, act))
-            store4(y, yb + (ox + 3) * 4, activate4(a3, act))
-            ox += 4
-        elif (window == 3) & (OW >= 4):
-            ox = min(ox, OW - 4)
-            inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
-            inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
-            inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
-            inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
-            inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
-            inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
-            inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
-            inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
-            inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
-            inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
-            inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                base = xb + iy * W * 4 + (ox * sw - pw) * 4
-                wrow = wb + ky * KW * 4
-                i0 = load_if4(x, (base + 0) * inside0, inside0)
-                i1 = load_if4(x, (base + 4) * inside1, inside1)
-                i2 = load_if4(x, (base + 8) * inside2, inside2)
-                i3 = load_if4(x, (base + 12) * inside3, inside3)
-                i4 = load_if4(x, (base + 16) * inside4, inside4)
-                i5 = load_if4(x, (base + 20) * inside5, inside5)
-                i6 = load_if4(x, (base + 24) * inside6, inside6)
-                i7 = load_if4(x, (base + 28) * inside7, inside7)
-                i8 = load_if4(x, (base + 32) * inside8, inside8)
-                i9 = load_if4(x, (base + 36) * inside9, inside9)
-                i10 = load_if4(x, (base + 40) * inside10, inside10)
-                wv = load4(w, wrow + 0)
-                a0 = fma4(i0, wv, a0)
-                a1 = fma4(i2, wv, a1)
-                a2 = fma4(i4, wv, a2)
-                a3 = fma4(i6, wv, a3)
-                wv = load4(w, wrow + 4)
-                a0 = fma4(i1, wv, a0)
-                a1 = fma4(i3, wv, a1)
-                a2 = fma4(i5, wv, a2)
-                a3 = fma4(i7, wv, a3)
-                wv = load4(w, wrow + 8)
-                a0 = fma4(i2, wv, a0)
-                a1 = fma4(i4, wv, a1)
-                a2 = fma4(i6, wv, a2)
-                a3 = fma4(i8, wv, a3)
-                wv = load4(w, wrow + 12)
-                a0 = fma4(i3, wv, a0)
-                a1 = fma4(i5, wv, a1)
-                a2 = fma4(i7, wv, a2)
-                a3 = fma4(i9, wv, a3)
-                wv = load4(w, wrow + 16)
-                a0 = fma4(i4, wv, a0)
-                a1 = fma4(i6, wv, a1)
-                a2 = fma4(i8, wv, a2)
-                a3 = fma4(i10, wv, a3)
-            store4(y, yb + (ox + 0) * 4, activate4(a0, act))
-            store4(y, yb + (ox + 1) * 4, activate4(a1, act))
-            store4(y, yb + (ox + 2) * 4, activate4(a2, act))
-            store4(y, yb + (ox + 3) * 4, activate4(a3, act))
-            ox += 4
-        elif ox >= lo and ox + 4 <= hi:
-            a0 = a1 = a2 = a3 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                row = xb + iy * W * 4
-                for kx in range(KW):
-                    wv = load4(w, wb + (ky * KW + kx) * 4)
-                    at = row + (ox * sw - pw + kx * dw) * 4
-                    a0 = fma4(load4(x, at + 0 * sw * 4), wv, a0)
-                    a1 = fma4(load4(x, at + 1 * sw * 4), wv, a1)
-                    a2 = fma4(load4(x, at + 2 * sw * 4), wv, a2)
-                    a3 = fma4(load4(x, at + 3 * sw * 4), wv, a3)
-            store4(y, yb + (ox + 0) * 4, activate4(a0, act))
-            store4(y, yb + (ox + 1) * 4, activate4(a1, act))
-            store4(y, yb + (ox + 2) * 4, activate4(a2, act))
-            store4(y, yb + (ox + 3) * 4, activate4(a3, act))
-            ox += 4
-        else:
-            a0 = b
-            for ky in range(KH):
-                iy = oy * sh - ph + ky * dh
-                if iy < 0 or iy >= H:
-                    continue
-                for kx in range(KW):
-                    ix = ox * sw - pw + kx * dw
-                    if ix >= 0 and ix < W:
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Cb + cb) * OH + oy) * OW * 4
+        ox = 0
+        while ox < OW:
+            if (window == 0) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 4 + (ox * sw - pw) * 4
+                    wrow = wb + ky * KW * 4
+                    i0 = load_if4(x, (base + 0) * inside0, inside0)
+                    i1 = load_if4(x, (base + 4) * inside1, inside1)
+                    i2 = load_if4(x, (base + 8) * inside2, inside2)
+                    i3 = load_if4(x, (base + 12) * inside3, inside3)
+                    i4 = load_if4(x, (base + 16) * inside4, inside4)
+                    i5 = load_if4(x, (base + 20) * inside5, inside5)
+                    wv = load4(w, wrow + 0)
+                    a0 = fma4(i0, wv, a0)
+                    a1 = fma4(i1, wv, a1)
+                    a2 = fma4(i2, wv, a2)
+                    a3 = fma4(i3, wv, a3)
+                    wv = load4(w, wrow + 4)
+                    a0 = fma4(i1, wv, a0)
+                    a1 = fma4(i2, wv, a1)
+                    a2 = fma4(i3, wv, a2)
+                    a3 = fma4(i4, wv, a3)
+                    wv = load4(w, wrow + 8)
+                    a0 = fma4(i2, wv, a0)
+                    a1 = fma4(i3, wv, a1)
+                    a2 = fma4(i4, wv, a2)
+                    a3 = fma4(i5, wv, a3)
+                store4(y, yb + (ox + 0) * 4, activate4(a0, act))
+                store4(y, yb + (ox + 1) * 4, activate4(a1, act))
+                store4(y, yb + (ox + 2) * 4, activate4(a2, act))
+                store4(y, yb + (ox + 3) * 4, activate4(a3, act))
+                ox += 4
+            elif (window == 1) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 4 + (ox * sw - pw) * 4
+                    wrow = wb + ky * KW * 4
+                    i0 = load_if4(x, (base + 0) * inside0, inside0)
+                    i1 = load_if4(x, (base + 4) * inside1, inside1)
+                    i2 = load_if4(x, (base + 8) * inside2, inside2)
+                    i3 = load_if4(x, (base + 12) * inside3, inside3)
+                    i4 = load_if4(x, (base + 16) * inside4, inside4)
+                    i5 = load_if4(x, (base + 20) * inside5, inside5)
+                    i6 = load_if4(x, (base + 24) * inside6, inside6)
+                    i7 = load_if4(x, (base + 28) * inside7, inside7)
+                    wv = load4(w, wrow + 0)
+                    a0 = fma4(i0, wv, a0)
+                    a1 = fma4(i1, wv, a1)
+                    a2 = fma4(i2, wv, a2)
+                    a3 = fma4(i3, wv, a3)
+                    wv = load4(w, wrow + 4)
+                    a0 = fma4(i1, wv, a0)
+                    a1 = fma4(i2, wv, a1)
+                    a2 = fma4(i3, wv, a2)
+                    a3 = fma4(i4, wv, a3)
+                    wv = load4(w, wrow + 8)
+                    a0 = fma4(i2, wv, a0)
+                    a1 = fma4(i3, wv, a1)
+                    a2 = fma4(i4, wv, a2)
+                    a3 = fma4(i5, wv, a3)
+                    wv = load4(w, wrow + 12)
+                    a0 = fma4(i3, wv, a0)
+                    a1 = fma4(i4, wv, a1)
+                    a2 = fma4(i5, wv, a2)
+                    a3 = fma4(i6, wv, a3)
+                    wv = load4(w, wrow + 16)
+                    a0 = fma4(i4, wv, a0)
+                    a1 = fma4(i5, wv, a1)
+                    a2 = fma4(i6, wv, a2)
+                    a3 = fma4(i7, wv, a3)
+                store4(y, yb + (ox + 0) * 4, activate4(a0, act))
+                store4(y, yb + (ox + 1) * 4, activate4(a1, act))
+                store4(y, yb + (ox + 2) * 4, activate4(a2, act))
+                store4(y, yb + (ox + 3) * 4, activate4(a3, act))
+                ox += 4
+            elif (window == 2) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 4 + (ox * sw - pw) * 4
+                    wrow = wb + ky * KW * 4
+                    i0 = load_if4(x, (base + 0) * inside0, inside0)
+                    i1 = load_if4(x, (base + 4) * inside1, inside1)
+                    i2 = load_if4(x, (base + 8) * inside2, inside2)
+                    i3 = load_if4(x, (base + 12) * inside3, inside3)
+                    i4 = load_if4(x, (base + 16) * inside4, inside4)
+                    i5 = load_if4(x, (base + 20) * inside5, inside5)
+                    i6 = load_if4(x, (base + 24) * inside6, inside6)
+                    i7 = load_if4(x, (base + 28) * inside7, inside7)
+                    i8 = load_if4(x, (base + 32) * inside8, inside8)
+                    wv = load4(w, wrow + 0)
+                    a0 = fma4(i0, wv, a0)
+                    a1 = fma4(i2, wv, a1)
+                    a2 = fma4(i4, wv, a2)
+                    a3 = fma4(i6, wv, a3)
+                    wv = load4(w, wrow + 4)
+                    a0 = fma4(i1, wv, a0)
+                    a1 = fma4(i3, wv, a1)
+                    a2 = fma4(i5, wv, a2)
+                    a3 = fma4(i7, wv, a3)
+                    wv = load4(w, wrow + 8)
+                    a0 = fma4(i2, wv, a0)
+                    a1 = fma4(i4, wv, a1)
+                    a2 = fma4(i6, wv, a2)
+                    a3 = fma4(i8, wv, a3)
+                store4(y, yb + (ox + 0) * 4, activate4(a0, act))
+                store4(y, yb + (ox + 1) * 4, activate4(a1, act))
+                store4(y, yb + (ox + 2) * 4, activate4(a2, act))
+                store4(y, yb + (ox + 3) * 4, activate4(a3, act))
+                ox += 4
+            elif (window == 3) & (OW >= 4):
+                ox = min(ox, OW - 4)
+                inside0 = np.int64((ox * sw - pw + 0 >= 0) & (ox * sw - pw + 0 < W))
+                inside1 = np.int64((ox * sw - pw + 1 >= 0) & (ox * sw - pw + 1 < W))
+                inside2 = np.int64((ox * sw - pw + 2 >= 0) & (ox * sw - pw + 2 < W))
+                inside3 = np.int64((ox * sw - pw + 3 >= 0) & (ox * sw - pw + 3 < W))
+                inside4 = np.int64((ox * sw - pw + 4 >= 0) & (ox * sw - pw + 4 < W))
+                inside5 = np.int64((ox * sw - pw + 5 >= 0) & (ox * sw - pw + 5 < W))
+                inside6 = np.int64((ox * sw - pw + 6 >= 0) & (ox * sw - pw + 6 < W))
+                inside7 = np.int64((ox * sw - pw + 7 >= 0) & (ox * sw - pw + 7 < W))
+                inside8 = np.int64((ox * sw - pw + 8 >= 0) & (ox * sw - pw + 8 < W))
+                inside9 = np.int64((ox * sw - pw + 9 >= 0) & (ox * sw - pw + 9 < W))
+                inside10 = np.int64((ox * sw - pw + 10 >= 0) & (ox * sw - pw + 10 < W))
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    base = xb + iy * W * 4 + (ox * sw - pw) * 4
+                    wrow = wb + ky * KW * 4
+                    i0 = load_if4(x, (base + 0) * inside0, inside0)
+                    i1 = load_if4(x, (base + 4) * inside1, inside1)
+                    i2 = load_if4(x, (base + 8) * inside2, inside2)
+                    i3 = load_if4(x, (base + 12) * inside3, inside3)
+                    i4 = load_if4(x, (base + 16) * inside4, inside4)
+                    i5 = load_if4(x, (base + 20) * inside5, inside5)
+                    i6 = load_if4(x, (base + 24) * inside6, inside6)
+                    i7 = load_if4(x, (base + 28) * inside7, inside7)
+                    i8 = load_if4(x, (base + 32) * inside8, inside8)
+                    i9 = load_if4(x, (base + 36) * inside9, inside9)
+                    i10 = load_if4(x, (base + 40) * inside10, inside10)
+                    wv = load4(w, wrow + 0)
+                    a0 = fma4(i0, wv, a0)
+                    a1 = fma4(i2, wv, a1)
+                    a2 = fma4(i4, wv, a2)
+                    a3 = fma4(i6, wv, a3)
+                    wv = load4(w, wrow + 4)
+                    a0 = fma4(i1, wv, a0)
+                    a1 = fma4(i3, wv, a1)
+                    a2 = fma4(i5, wv, a2)
+                    a3 = fma4(i7, wv, a3)
+                    wv = load4(w, wrow + 8)
+                    a0 = fma4(i2, wv, a0)
+                    a1 = fma4(i4, wv, a1)
+                    a2 = fma4(i6, wv, a2)
+                    a3 = fma4(i8, wv, a3)
+                    wv = load4(w, wrow + 12)
+                    a0 = fma4(i3, wv, a0)
+                    a1 = fma4(i5, wv, a1)
+                    a2 = fma4(i7, wv, a2)
+                    a3 = fma4(i9, wv, a3)
+                    wv = load4(w, wrow + 16)
+                    a0 = fma4(i4, wv, a0)
+                    a1 = fma4(i6, wv, a1)
+                    a2 = fma4(i8, wv, a2)
+                    a3 = fma4(i10, wv, a3)
+                store4(y, yb + (ox + 0) * 4, activate4(a0, act))
+                store4(y, yb + (ox + 1) * 4, activate4(a1, act))
+                store4(y, yb + (ox + 2) * 4, activate4(a2, act))
+                store4(y, yb + (ox + 3) * 4, activate4(a3, act))
+                ox += 4
+            elif ox >= lo and ox + 4 <= hi:
+                a0 = a1 = a2 = a3 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    row = xb + iy * W * 4
+                    for kx in range(KW):
                         wv = load4(w, wb + (ky * KW + kx) * 4)
-                        a0 = fma4(load4(x, xb + (iy * W + ix) * 4), wv, a0)
-            store4(y, yb + ox * 4, activate4(a0, act))
-            ox += 1
+                        at = row + (ox * sw - pw + kx * dw) * 4
+                        a0 = fma4(load4(x, at + 0 * sw * 4), wv, a0)
+                        a1 = fma4(load4(x, at + 1 * sw * 4), wv, a1)
+                        a2 = fma4(load4(x, at + 2 * sw * 4), wv, a2)
+                        a3 = fma4(load4(x, at + 3 * sw * 4), wv, a3)
+                store4(y, yb + (ox + 0) * 4, activate4(a0, act))
+                store4(y, yb + (ox + 1) * 4, activate4(a1, act))
+                store4(y, yb + (ox + 2) * 4, activate4(a2, act))
+                store4(y, yb + (ox + 3) * 4, activate4(a3, act))
+                ox += 4
+            else:
+                a0 = b
+                for ky in range(KH):
+                    iy = oy * sh - ph + ky * dh
+                    if iy < 0 or iy >= H:
+                        continue
+                    for kx in range(KW):
+                        ix = ox * sw - pw + kx * dw
+                        if ix >= 0 and ix < W:
+                            wv = load4(w, wb + (ky * KW + kx) * 4)
+                            a0 = fma4(load4(x, xb + (iy * W + ix) * 4), wv, a0)
+                store4(y, yb + ox * 4, activate4(a0, act))
+                ox += 1
 
 
 @njit(cache=True)
 def depthwise_c4_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c4 has."""
-    return np.int64(x.shape[0] * g[0] * g[3])
+    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
