@@ -23,6 +23,7 @@ GEOMETRY = (
     "count_include_pad",
     "Kt",
     "k0",
+    "rows",
 )
 SOURCE_DIGEST = "7a2c24df95ec7d3c"  # sha256 of kernels/{simd.py}
 
@@ -47,7 +48,7 @@ SOURCE_DIGEST = "7a2c24df95ec7d3c"  # sha256 of kernels/{simd.py}
 
 @njit(cache=True)
 def pool_c16_job(x, y, g, job):
-    """One output row of one channel block, 16 lanes."""
+    """`rows` output rows of one channel block, 16 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -63,151 +64,155 @@ def pool_c16_job(x, y, g, job):
     count_include_pad = g[12]
     Kt = g[13]
     k0 = g[14]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[15]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 16
-    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 16
-    ys = oy * sh - ph
-    y0, y1 = max(ys, 0), min(ys + kh, H)
     lo = min((pw + sw - 1) // sw, OW)  # the columns whose windows lie inside the input
     hi = max(min((W - kw + pw) // sw + 1, OW), lo)
     runs = (kw == 3) & ((sw == 1) | (sw == 2))
-    ox = 0
-    while ox < OW:
-        if runs & (ox >= lo) & (ox + 4 <= hi):
-            row0 = xb + (ox * sw - pw) * 16
-            if is_max:
-                a0 = a1 = a2 = a3 = splat16(np.float32(-np.inf))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 16
-                    if sw == 1:
-                        i0 = load16(x, row + 0)
-                        i1 = load16(x, row + 16)
-                        i2 = load16(x, row + 32)
-                        i3 = load16(x, row + 48)
-                        i4 = load16(x, row + 64)
-                        i5 = load16(x, row + 80)
-                        a0 = maximum_nan16(a0, i0)
-                        a1 = maximum_nan16(a1, i1)
-                        a2 = maximum_nan16(a2, i2)
-                        a3 = maximum_nan16(a3, i3)
-                        a0 = maximum_nan16(a0, i1)
-                        a1 = maximum_nan16(a1, i2)
-                        a2 = maximum_nan16(a2, i3)
-                        a3 = maximum_nan16(a3, i4)
-                        a0 = maximum_nan16(a0, i2)
-                        a1 = maximum_nan16(a1, i3)
-                        a2 = maximum_nan16(a2, i4)
-                        a3 = maximum_nan16(a3, i5)
-                    else:
-                        i0 = load16(x, row + 0)
-                        i1 = load16(x, row + 16)
-                        i2 = load16(x, row + 32)
-                        i3 = load16(x, row + 48)
-                        i4 = load16(x, row + 64)
-                        i5 = load16(x, row + 80)
-                        i6 = load16(x, row + 96)
-                        i7 = load16(x, row + 112)
-                        i8 = load16(x, row + 128)
-                        a0 = maximum_nan16(a0, i0)
-                        a1 = maximum_nan16(a1, i2)
-                        a2 = maximum_nan16(a2, i4)
-                        a3 = maximum_nan16(a3, i6)
-                        a0 = maximum_nan16(a0, i1)
-                        a1 = maximum_nan16(a1, i3)
-                        a2 = maximum_nan16(a2, i5)
-                        a3 = maximum_nan16(a3, i7)
-                        a0 = maximum_nan16(a0, i2)
-                        a1 = maximum_nan16(a1, i4)
-                        a2 = maximum_nan16(a2, i6)
-                        a3 = maximum_nan16(a3, i8)
-                store16(y, yb + (ox + 0) * 16, a0)
-                store16(y, yb + (ox + 1) * 16, a1)
-                store16(y, yb + (ox + 2) * 16, a2)
-                store16(y, yb + (ox + 3) * 16, a3)
-            else:
-                a0 = a1 = a2 = a3 = splat16(np.float32(0.0))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 16
-                    if sw == 1:
-                        i0 = load16(x, row + 0)
-                        i1 = load16(x, row + 16)
-                        i2 = load16(x, row + 32)
-                        i3 = load16(x, row + 48)
-                        i4 = load16(x, row + 64)
-                        i5 = load16(x, row + 80)
-                        a0 = add16(a0, i0)
-                        a1 = add16(a1, i1)
-                        a2 = add16(a2, i2)
-                        a3 = add16(a3, i3)
-                        a0 = add16(a0, i1)
-                        a1 = add16(a1, i2)
-                        a2 = add16(a2, i3)
-                        a3 = add16(a3, i4)
-                        a0 = add16(a0, i2)
-                        a1 = add16(a1, i3)
-                        a2 = add16(a2, i4)
-                        a3 = add16(a3, i5)
-                    else:
-                        i0 = load16(x, row + 0)
-                        i1 = load16(x, row + 16)
-                        i2 = load16(x, row + 32)
-                        i3 = load16(x, row + 48)
-                        i4 = load16(x, row + 64)
-                        i5 = load16(x, row + 80)
-                        i6 = load16(x, row + 96)
-                        i7 = load16(x, row + 112)
-                        i8 = load16(x, row + 128)
-                        a0 = add16(a0, i0)
-                        a1 = add16(a1, i2)
-                        a2 = add16(a2, i4)
-                        a3 = add16(a3, i6)
-                        a0 = add16(a0, i1)
-                        a1 = add16(a1, i3)
-                        a2 = add16(a2, i5)
-                        a3 = add16(a3, i7)
-                        a0 = add16(a0, i2)
-                        a1 = add16(a1, i4)
-                        a2 = add16(a2, i6)
-                        a3 = add16(a3, i8)
-                if count_include_pad:
-                    area = (min(ys + kh, H + ph) - ys) * kw
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 16
+        ys = oy * sh - ph
+        y0, y1 = max(ys, 0), min(ys + kh, H)
+        ox = 0
+        while ox < OW:
+            if runs & (ox >= lo) & (ox + 4 <= hi):
+                row0 = xb + (ox * sw - pw) * 16
+                if is_max:
+                    a0 = a1 = a2 = a3 = splat16(np.float32(-np.inf))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 16
+                        if sw == 1:
+                            i0 = load16(x, row + 0)
+                            i1 = load16(x, row + 16)
+                            i2 = load16(x, row + 32)
+                            i3 = load16(x, row + 48)
+                            i4 = load16(x, row + 64)
+                            i5 = load16(x, row + 80)
+                            a0 = maximum_nan16(a0, i0)
+                            a1 = maximum_nan16(a1, i1)
+                            a2 = maximum_nan16(a2, i2)
+                            a3 = maximum_nan16(a3, i3)
+                            a0 = maximum_nan16(a0, i1)
+                            a1 = maximum_nan16(a1, i2)
+                            a2 = maximum_nan16(a2, i3)
+                            a3 = maximum_nan16(a3, i4)
+                            a0 = maximum_nan16(a0, i2)
+                            a1 = maximum_nan16(a1, i3)
+                            a2 = maximum_nan16(a2, i4)
+                            a3 = maximum_nan16(a3, i5)
+                        else:
+                            i0 = load16(x, row + 0)
+                            i1 = load16(x, row + 16)
+                            i2 = load16(x, row + 32)
+                            i3 = load16(x, row + 48)
+                            i4 = load16(x, row + 64)
+                            i5 = load16(x, row + 80)
+                            i6 = load16(x, row + 96)
+                            i7 = load16(x, row + 112)
+                            i8 = load16(x, row + 128)
+                            a0 = maximum_nan16(a0, i0)
+                            a1 = maximum_nan16(a1, i2)
+                            a2 = maximum_nan16(a2, i4)
+                            a3 = maximum_nan16(a3, i6)
+                            a0 = maximum_nan16(a0, i1)
+                            a1 = maximum_nan16(a1, i3)
+                            a2 = maximum_nan16(a2, i5)
+                            a3 = maximum_nan16(a3, i7)
+                            a0 = maximum_nan16(a0, i2)
+                            a1 = maximum_nan16(a1, i4)
+                            a2 = maximum_nan16(a2, i6)
+                            a3 = maximum_nan16(a3, i8)
+                    store16(y, yb + (ox + 0) * 16, a0)
+                    store16(y, yb + (ox + 1) * 16, a1)
+                    store16(y, yb + (ox + 2) * 16, a2)
+                    store16(y, yb + (ox + 3) * 16, a3)
                 else:
-                    area = max((y1 - y0) * kw, 1)
-                scale = splat16(np.float32(1.0 / area))
-                store16(y, yb + (ox + 0) * 16, mul16(a0, scale))
-                store16(y, yb + (ox + 1) * 16, mul16(a1, scale))
-                store16(y, yb + (ox + 2) * 16, mul16(a2, scale))
-                store16(y, yb + (ox + 3) * 16, mul16(a3, scale))
-            ox += 4
-            continue
-        xs = ox * sw - pw
-        x0, x1 = max(xs, 0), min(xs + kw, W)
-        if is_max:
-            acc = splat16(np.float32(-np.inf))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = maximum_nan16(acc, load16(x, xb + (iy * W + ix) * 16))
-        else:
-            acc = splat16(np.float32(0.0))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = add16(acc, load16(x, xb + (iy * W + ix) * 16))
-            if count_include_pad:
-                area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                    a0 = a1 = a2 = a3 = splat16(np.float32(0.0))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 16
+                        if sw == 1:
+                            i0 = load16(x, row + 0)
+                            i1 = load16(x, row + 16)
+                            i2 = load16(x, row + 32)
+                            i3 = load16(x, row + 48)
+                            i4 = load16(x, row + 64)
+                            i5 = load16(x, row + 80)
+                            a0 = add16(a0, i0)
+                            a1 = add16(a1, i1)
+                            a2 = add16(a2, i2)
+                            a3 = add16(a3, i3)
+                            a0 = add16(a0, i1)
+                            a1 = add16(a1, i2)
+                            a2 = add16(a2, i3)
+                            a3 = add16(a3, i4)
+                            a0 = add16(a0, i2)
+                            a1 = add16(a1, i3)
+                            a2 = add16(a2, i4)
+                            a3 = add16(a3, i5)
+                        else:
+                            i0 = load16(x, row + 0)
+                            i1 = load16(x, row + 16)
+                            i2 = load16(x, row + 32)
+                            i3 = load16(x, row + 48)
+                            i4 = load16(x, row + 64)
+                            i5 = load16(x, row + 80)
+                            i6 = load16(x, row + 96)
+                            i7 = load16(x, row + 112)
+                            i8 = load16(x, row + 128)
+                            a0 = add16(a0, i0)
+                            a1 = add16(a1, i2)
+                            a2 = add16(a2, i4)
+                            a3 = add16(a3, i6)
+                            a0 = add16(a0, i1)
+                            a1 = add16(a1, i3)
+                            a2 = add16(a2, i5)
+                            a3 = add16(a3, i7)
+                            a0 = add16(a0, i2)
+                            a1 = add16(a1, i4)
+                            a2 = add16(a2, i6)
+                            a3 = add16(a3, i8)
+                    if count_include_pad:
+                        area = (min(ys + kh, H + ph) - ys) * kw
+                    else:
+                        area = max((y1 - y0) * kw, 1)
+                    scale = splat16(np.float32(1.0 / area))
+                    store16(y, yb + (ox + 0) * 16, mul16(a0, scale))
+                    store16(y, yb + (ox + 1) * 16, mul16(a1, scale))
+                    store16(y, yb + (ox + 2) * 16, mul16(a2, scale))
+                    store16(y, yb + (ox + 3) * 16, mul16(a3, scale))
+                ox += 4
+                continue
+            xs = ox * sw - pw
+            x0, x1 = max(xs, 0), min(xs + kw, W)
+            if is_max:
+                acc = splat16(np.float32(-np.inf))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = maximum_nan16(acc, load16(x, xb + (iy * W + ix) * 16))
             else:
-                area = max((y1 - y0) * (x1 - x0), 1)
-            acc = mul16(acc, splat16(np.float32(1.0 / area)))
-        store16(y, yb + ox * 16, acc)
-        ox += 1
+                acc = splat16(np.float32(0.0))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = add16(acc, load16(x, xb + (iy * W + ix) * 16))
+                if count_include_pad:
+                    area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                else:
+                    area = max((y1 - y0) * (x1 - x0), 1)
+                acc = mul16(acc, splat16(np.float32(1.0 / area)))
+            store16(y, yb + ox * 16, acc)
+            ox += 1
 
 
 @njit(cache=True)
 def pool_c16_jobs(x, y, g):
     """How many jobs one call of pool_c16 has."""
-    return np.int64(x.size // (g[1] * g[2] * 16) * g[3])  # N x Cb x OH
+    chunks = (g[3] + g[15] - 1) // g[15]
+    return np.int64(x.size // (g[1] * g[2] * 16) * chunks)  # N Cb chunks
 
 
 # y = max or average pooling of x, both flat (N, Cb, H, W, 16); g: GEOMETRY
@@ -234,7 +239,7 @@ pool_c16 = JobKernel(pool_c16_job, pool_c16_jobs)
 
 @njit(cache=True)
 def pool_c8_job(x, y, g, job):
-    """One output row of one channel block, 8 lanes."""
+    """`rows` output rows of one channel block, 8 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -250,151 +255,155 @@ def pool_c8_job(x, y, g, job):
     count_include_pad = g[12]
     Kt = g[13]
     k0 = g[14]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[15]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 8
-    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 8
-    ys = oy * sh - ph
-    y0, y1 = max(ys, 0), min(ys + kh, H)
     lo = min((pw + sw - 1) // sw, OW)  # the columns whose windows lie inside the input
     hi = max(min((W - kw + pw) // sw + 1, OW), lo)
     runs = (kw == 3) & ((sw == 1) | (sw == 2))
-    ox = 0
-    while ox < OW:
-        if runs & (ox >= lo) & (ox + 4 <= hi):
-            row0 = xb + (ox * sw - pw) * 8
-            if is_max:
-                a0 = a1 = a2 = a3 = splat8(np.float32(-np.inf))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 8
-                    if sw == 1:
-                        i0 = load8(x, row + 0)
-                        i1 = load8(x, row + 8)
-                        i2 = load8(x, row + 16)
-                        i3 = load8(x, row + 24)
-                        i4 = load8(x, row + 32)
-                        i5 = load8(x, row + 40)
-                        a0 = maximum_nan8(a0, i0)
-                        a1 = maximum_nan8(a1, i1)
-                        a2 = maximum_nan8(a2, i2)
-                        a3 = maximum_nan8(a3, i3)
-                        a0 = maximum_nan8(a0, i1)
-                        a1 = maximum_nan8(a1, i2)
-                        a2 = maximum_nan8(a2, i3)
-                        a3 = maximum_nan8(a3, i4)
-                        a0 = maximum_nan8(a0, i2)
-                        a1 = maximum_nan8(a1, i3)
-                        a2 = maximum_nan8(a2, i4)
-                        a3 = maximum_nan8(a3, i5)
-                    else:
-                        i0 = load8(x, row + 0)
-                        i1 = load8(x, row + 8)
-                        i2 = load8(x, row + 16)
-                        i3 = load8(x, row + 24)
-                        i4 = load8(x, row + 32)
-                        i5 = load8(x, row + 40)
-                        i6 = load8(x, row + 48)
-                        i7 = load8(x, row + 56)
-                        i8 = load8(x, row + 64)
-                        a0 = maximum_nan8(a0, i0)
-                        a1 = maximum_nan8(a1, i2)
-                        a2 = maximum_nan8(a2, i4)
-                        a3 = maximum_nan8(a3, i6)
-                        a0 = maximum_nan8(a0, i1)
-                        a1 = maximum_nan8(a1, i3)
-                        a2 = maximum_nan8(a2, i5)
-                        a3 = maximum_nan8(a3, i7)
-                        a0 = maximum_nan8(a0, i2)
-                        a1 = maximum_nan8(a1, i4)
-                        a2 = maximum_nan8(a2, i6)
-                        a3 = maximum_nan8(a3, i8)
-                store8(y, yb + (ox + 0) * 8, a0)
-                store8(y, yb + (ox + 1) * 8, a1)
-                store8(y, yb + (ox + 2) * 8, a2)
-                store8(y, yb + (ox + 3) * 8, a3)
-            else:
-                a0 = a1 = a2 = a3 = splat8(np.float32(0.0))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 8
-                    if sw == 1:
-                        i0 = load8(x, row + 0)
-                        i1 = load8(x, row + 8)
-                        i2 = load8(x, row + 16)
-                        i3 = load8(x, row + 24)
-                        i4 = load8(x, row + 32)
-                        i5 = load8(x, row + 40)
-                        a0 = add8(a0, i0)
-                        a1 = add8(a1, i1)
-                        a2 = add8(a2, i2)
-                        a3 = add8(a3, i3)
-                        a0 = add8(a0, i1)
-                        a1 = add8(a1, i2)
-                        a2 = add8(a2, i3)
-                        a3 = add8(a3, i4)
-                        a0 = add8(a0, i2)
-                        a1 = add8(a1, i3)
-                        a2 = add8(a2, i4)
-                        a3 = add8(a3, i5)
-                    else:
-                        i0 = load8(x, row + 0)
-                        i1 = load8(x, row + 8)
-                        i2 = load8(x, row + 16)
-                        i3 = load8(x, row + 24)
-                        i4 = load8(x, row + 32)
-                        i5 = load8(x, row + 40)
-                        i6 = load8(x, row + 48)
-                        i7 = load8(x, row + 56)
-                        i8 = load8(x, row + 64)
-                        a0 = add8(a0, i0)
-                        a1 = add8(a1, i2)
-                        a2 = add8(a2, i4)
-                        a3 = add8(a3, i6)
-                        a0 = add8(a0, i1)
-                        a1 = add8(a1, i3)
-                        a2 = add8(a2, i5)
-                        a3 = add8(a3, i7)
-                        a0 = add8(a0, i2)
-                        a1 = add8(a1, i4)
-                        a2 = add8(a2, i6)
-                        a3 = add8(a3, i8)
-                if count_include_pad:
-                    area = (min(ys + kh, H + ph) - ys) * kw
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 8
+        ys = oy * sh - ph
+        y0, y1 = max(ys, 0), min(ys + kh, H)
+        ox = 0
+        while ox < OW:
+            if runs & (ox >= lo) & (ox + 4 <= hi):
+                row0 = xb + (ox * sw - pw) * 8
+                if is_max:
+                    a0 = a1 = a2 = a3 = splat8(np.float32(-np.inf))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 8
+                        if sw == 1:
+                            i0 = load8(x, row + 0)
+                            i1 = load8(x, row + 8)
+                            i2 = load8(x, row + 16)
+                            i3 = load8(x, row + 24)
+                            i4 = load8(x, row + 32)
+                            i5 = load8(x, row + 40)
+                            a0 = maximum_nan8(a0, i0)
+                            a1 = maximum_nan8(a1, i1)
+                            a2 = maximum_nan8(a2, i2)
+                            a3 = maximum_nan8(a3, i3)
+                            a0 = maximum_nan8(a0, i1)
+                            a1 = maximum_nan8(a1, i2)
+                            a2 = maximum_nan8(a2, i3)
+                            a3 = maximum_nan8(a3, i4)
+                            a0 = maximum_nan8(a0, i2)
+                            a1 = maximum_nan8(a1, i3)
+                            a2 = maximum_nan8(a2, i4)
+                            a3 = maximum_nan8(a3, i5)
+                        else:
+                            i0 = load8(x, row + 0)
+                            i1 = load8(x, row + 8)
+                            i2 = load8(x, row + 16)
+                            i3 = load8(x, row + 24)
+                            i4 = load8(x, row + 32)
+                            i5 = load8(x, row + 40)
+                            i6 = load8(x, row + 48)
+                            i7 = load8(x, row + 56)
+                            i8 = load8(x, row + 64)
+                            a0 = maximum_nan8(a0, i0)
+                            a1 = maximum_nan8(a1, i2)
+                            a2 = maximum_nan8(a2, i4)
+                            a3 = maximum_nan8(a3, i6)
+                            a0 = maximum_nan8(a0, i1)
+                            a1 = maximum_nan8(a1, i3)
+                            a2 = maximum_nan8(a2, i5)
+                            a3 = maximum_nan8(a3, i7)
+                            a0 = maximum_nan8(a0, i2)
+                            a1 = maximum_nan8(a1, i4)
+                            a2 = maximum_nan8(a2, i6)
+                            a3 = maximum_nan8(a3, i8)
+                    store8(y, yb + (ox + 0) * 8, a0)
+                    store8(y, yb + (ox + 1) * 8, a1)
+                    store8(y, yb + (ox + 2) * 8, a2)
+                    store8(y, yb + (ox + 3) * 8, a3)
                 else:
-                    area = max((y1 - y0) * kw, 1)
-                scale = splat8(np.float32(1.0 / area))
-                store8(y, yb + (ox + 0) * 8, mul8(a0, scale))
-                store8(y, yb + (ox + 1) * 8, mul8(a1, scale))
-                store8(y, yb + (ox + 2) * 8, mul8(a2, scale))
-                store8(y, yb + (ox + 3) * 8, mul8(a3, scale))
-            ox += 4
-            continue
-        xs = ox * sw - pw
-        x0, x1 = max(xs, 0), min(xs + kw, W)
-        if is_max:
-            acc = splat8(np.float32(-np.inf))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = maximum_nan8(acc, load8(x, xb + (iy * W + ix) * 8))
-        else:
-            acc = splat8(np.float32(0.0))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = add8(acc, load8(x, xb + (iy * W + ix) * 8))
-            if count_include_pad:
-                area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                    a0 = a1 = a2 = a3 = splat8(np.float32(0.0))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 8
+                        if sw == 1:
+                            i0 = load8(x, row + 0)
+                            i1 = load8(x, row + 8)
+                            i2 = load8(x, row + 16)
+                            i3 = load8(x, row + 24)
+                            i4 = load8(x, row + 32)
+                            i5 = load8(x, row + 40)
+                            a0 = add8(a0, i0)
+                            a1 = add8(a1, i1)
+                            a2 = add8(a2, i2)
+                            a3 = add8(a3, i3)
+                            a0 = add8(a0, i1)
+                            a1 = add8(a1, i2)
+                            a2 = add8(a2, i3)
+                            a3 = add8(a3, i4)
+                            a0 = add8(a0, i2)
+                            a1 = add8(a1, i3)
+                            a2 = add8(a2, i4)
+                            a3 = add8(a3, i5)
+                        else:
+                            i0 = load8(x, row + 0)
+                            i1 = load8(x, row + 8)
+                            i2 = load8(x, row + 16)
+                            i3 = load8(x, row + 24)
+                            i4 = load8(x, row + 32)
+                            i5 = load8(x, row + 40)
+                            i6 = load8(x, row + 48)
+                            i7 = load8(x, row + 56)
+                            i8 = load8(x, row + 64)
+                            a0 = add8(a0, i0)
+                            a1 = add8(a1, i2)
+                            a2 = add8(a2, i4)
+                            a3 = add8(a3, i6)
+                            a0 = add8(a0, i1)
+                            a1 = add8(a1, i3)
+                            a2 = add8(a2, i5)
+                            a3 = add8(a3, i7)
+                            a0 = add8(a0, i2)
+                            a1 = add8(a1, i4)
+                            a2 = add8(a2, i6)
+                            a3 = add8(a3, i8)
+                    if count_include_pad:
+                        area = (min(ys + kh, H + ph) - ys) * kw
+                    else:
+                        area = max((y1 - y0) * kw, 1)
+                    scale = splat8(np.float32(1.0 / area))
+                    store8(y, yb + (ox + 0) * 8, mul8(a0, scale))
+                    store8(y, yb + (ox + 1) * 8, mul8(a1, scale))
+                    store8(y, yb + (ox + 2) * 8, mul8(a2, scale))
+                    store8(y, yb + (ox + 3) * 8, mul8(a3, scale))
+                ox += 4
+                continue
+            xs = ox * sw - pw
+            x0, x1 = max(xs, 0), min(xs + kw, W)
+            if is_max:
+                acc = splat8(np.float32(-np.inf))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = maximum_nan8(acc, load8(x, xb + (iy * W + ix) * 8))
             else:
-                area = max((y1 - y0) * (x1 - x0), 1)
-            acc = mul8(acc, splat8(np.float32(1.0 / area)))
-        store8(y, yb + ox * 8, acc)
-        ox += 1
+                acc = splat8(np.float32(0.0))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = add8(acc, load8(x, xb + (iy * W + ix) * 8))
+                if count_include_pad:
+                    area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                else:
+                    area = max((y1 - y0) * (x1 - x0), 1)
+                acc = mul8(acc, splat8(np.float32(1.0 / area)))
+            store8(y, yb + ox * 8, acc)
+            ox += 1
 
 
 @njit(cache=True)
 def pool_c8_jobs(x, y, g):
     """How many jobs one call of pool_c8 has."""
-    return np.int64(x.size // (g[1] * g[2] * 8) * g[3])  # N x Cb x OH
+    chunks = (g[3] + g[15] - 1) // g[15]
+    return np.int64(x.size // (g[1] * g[2] * 8) * chunks)  # N Cb chunks
 
 
 # y = max or average pooling of x, both flat (N, Cb, H, W, 8); g: GEOMETRY
@@ -421,7 +430,7 @@ pool_c8 = JobKernel(pool_c8_job, pool_c8_jobs)
 
 @njit(cache=True)
 def pool_c4_job(x, y, g, job):
-    """One output row of one channel block, 4 lanes."""
+    """`rows` output rows of one channel block, 4 lanes."""
     Cb = g[0]
     H = g[1]
     W = g[2]
@@ -437,151 +446,155 @@ def pool_c4_job(x, y, g, job):
     count_include_pad = g[12]
     Kt = g[13]
     k0 = g[14]
-    n = job // (Cb * OH)
-    rest = job - n * Cb * OH
-    cb = rest // OH
-    oy = rest - cb * OH
+    rows = g[15]
+    chunks = (OH + rows - 1) // rows
+    n = job // (Cb * chunks)
+    rest = job - n * Cb * chunks
+    cb = rest // chunks
+    first = (rest - cb * chunks) * rows
     xb = (n * Cb + cb) * H * W * 4
-    yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 4
-    ys = oy * sh - ph
-    y0, y1 = max(ys, 0), min(ys + kh, H)
     lo = min((pw + sw - 1) // sw, OW)  # the columns whose windows lie inside the input
     hi = max(min((W - kw + pw) // sw + 1, OW), lo)
     runs = (kw == 3) & ((sw == 1) | (sw == 2))
-    ox = 0
-    while ox < OW:
-        if runs & (ox >= lo) & (ox + 4 <= hi):
-            row0 = xb + (ox * sw - pw) * 4
-            if is_max:
-                a0 = a1 = a2 = a3 = splat4(np.float32(-np.inf))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 4
-                    if sw == 1:
-                        i0 = load4(x, row + 0)
-                        i1 = load4(x, row + 4)
-                        i2 = load4(x, row + 8)
-                        i3 = load4(x, row + 12)
-                        i4 = load4(x, row + 16)
-                        i5 = load4(x, row + 20)
-                        a0 = maximum_nan4(a0, i0)
-                        a1 = maximum_nan4(a1, i1)
-                        a2 = maximum_nan4(a2, i2)
-                        a3 = maximum_nan4(a3, i3)
-                        a0 = maximum_nan4(a0, i1)
-                        a1 = maximum_nan4(a1, i2)
-                        a2 = maximum_nan4(a2, i3)
-                        a3 = maximum_nan4(a3, i4)
-                        a0 = maximum_nan4(a0, i2)
-                        a1 = maximum_nan4(a1, i3)
-                        a2 = maximum_nan4(a2, i4)
-                        a3 = maximum_nan4(a3, i5)
-                    else:
-                        i0 = load4(x, row + 0)
-                        i1 = load4(x, row + 4)
-                        i2 = load4(x, row + 8)
-                        i3 = load4(x, row + 12)
-                        i4 = load4(x, row + 16)
-                        i5 = load4(x, row + 20)
-                        i6 = load4(x, row + 24)
-                        i7 = load4(x, row + 28)
-                        i8 = load4(x, row + 32)
-                        a0 = maximum_nan4(a0, i0)
-                        a1 = maximum_nan4(a1, i2)
-                        a2 = maximum_nan4(a2, i4)
-                        a3 = maximum_nan4(a3, i6)
-                        a0 = maximum_nan4(a0, i1)
-                        a1 = maximum_nan4(a1, i3)
-                        a2 = maximum_nan4(a2, i5)
-                        a3 = maximum_nan4(a3, i7)
-                        a0 = maximum_nan4(a0, i2)
-                        a1 = maximum_nan4(a1, i4)
-                        a2 = maximum_nan4(a2, i6)
-                        a3 = maximum_nan4(a3, i8)
-                store4(y, yb + (ox + 0) * 4, a0)
-                store4(y, yb + (ox + 1) * 4, a1)
-                store4(y, yb + (ox + 2) * 4, a2)
-                store4(y, yb + (ox + 3) * 4, a3)
-            else:
-                a0 = a1 = a2 = a3 = splat4(np.float32(0.0))
-                for iy in range(y0, y1):
-                    row = row0 + iy * W * 4
-                    if sw == 1:
-                        i0 = load4(x, row + 0)
-                        i1 = load4(x, row + 4)
-                        i2 = load4(x, row + 8)
-                        i3 = load4(x, row + 12)
-                        i4 = load4(x, row + 16)
-                        i5 = load4(x, row + 20)
-                        a0 = add4(a0, i0)
-                        a1 = add4(a1, i1)
-                        a2 = add4(a2, i2)
-                        a3 = add4(a3, i3)
-                        a0 = add4(a0, i1)
-                        a1 = add4(a1, i2)
-                        a2 = add4(a2, i3)
-                        a3 = add4(a3, i4)
-                        a0 = add4(a0, i2)
-                        a1 = add4(a1, i3)
-                        a2 = add4(a2, i4)
-                        a3 = add4(a3, i5)
-                    else:
-                        i0 = load4(x, row + 0)
-                        i1 = load4(x, row + 4)
-                        i2 = load4(x, row + 8)
-                        i3 = load4(x, row + 12)
-                        i4 = load4(x, row + 16)
-                        i5 = load4(x, row + 20)
-                        i6 = load4(x, row + 24)
-                        i7 = load4(x, row + 28)
-                        i8 = load4(x, row + 32)
-                        a0 = add4(a0, i0)
-                        a1 = add4(a1, i2)
-                        a2 = add4(a2, i4)
-                        a3 = add4(a3, i6)
-                        a0 = add4(a0, i1)
-                        a1 = add4(a1, i3)
-                        a2 = add4(a2, i5)
-                        a3 = add4(a3, i7)
-                        a0 = add4(a0, i2)
-                        a1 = add4(a1, i4)
-                        a2 = add4(a2, i6)
-                        a3 = add4(a3, i8)
-                if count_include_pad:
-                    area = (min(ys + kh, H + ph) - ys) * kw
+    for oy in range(first, min(first + rows, OH)):
+        yb = ((n * Kt + k0 + cb) * OH + oy) * OW * 4
+        ys = oy * sh - ph
+        y0, y1 = max(ys, 0), min(ys + kh, H)
+        ox = 0
+        while ox < OW:
+            if runs & (ox >= lo) & (ox + 4 <= hi):
+                row0 = xb + (ox * sw - pw) * 4
+                if is_max:
+                    a0 = a1 = a2 = a3 = splat4(np.float32(-np.inf))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 4
+                        if sw == 1:
+                            i0 = load4(x, row + 0)
+                            i1 = load4(x, row + 4)
+                            i2 = load4(x, row + 8)
+                            i3 = load4(x, row + 12)
+                            i4 = load4(x, row + 16)
+                            i5 = load4(x, row + 20)
+                            a0 = maximum_nan4(a0, i0)
+                            a1 = maximum_nan4(a1, i1)
+                            a2 = maximum_nan4(a2, i2)
+                            a3 = maximum_nan4(a3, i3)
+                            a0 = maximum_nan4(a0, i1)
+                            a1 = maximum_nan4(a1, i2)
+                            a2 = maximum_nan4(a2, i3)
+                            a3 = maximum_nan4(a3, i4)
+                            a0 = maximum_nan4(a0, i2)
+                            a1 = maximum_nan4(a1, i3)
+                            a2 = maximum_nan4(a2, i4)
+                            a3 = maximum_nan4(a3, i5)
+                        else:
+                            i0 = load4(x, row + 0)
+                            i1 = load4(x, row + 4)
+                            i2 = load4(x, row + 8)
+                            i3 = load4(x, row + 12)
+                            i4 = load4(x, row + 16)
+                            i5 = load4(x, row + 20)
+                            i6 = load4(x, row + 24)
+                            i7 = load4(x, row + 28)
+                            i8 = load4(x, row + 32)
+                            a0 = maximum_nan4(a0, i0)
+                            a1 = maximum_nan4(a1, i2)
+                            a2 = maximum_nan4(a2, i4)
+                            a3 = maximum_nan4(a3, i6)
+                            a0 = maximum_nan4(a0, i1)
+                            a1 = maximum_nan4(a1, i3)
+                            a2 = maximum_nan4(a2, i5)
+                            a3 = maximum_nan4(a3, i7)
+                            a0 = maximum_nan4(a0, i2)
+                            a1 = maximum_nan4(a1, i4)
+                            a2 = maximum_nan4(a2, i6)
+                            a3 = maximum_nan4(a3, i8)
+                    store4(y, yb + (ox + 0) * 4, a0)
+                    store4(y, yb + (ox + 1) * 4, a1)
+                    store4(y, yb + (ox + 2) * 4, a2)
+                    store4(y, yb + (ox + 3) * 4, a3)
                 else:
-                    area = max((y1 - y0) * kw, 1)
-                scale = splat4(np.float32(1.0 / area))
-                store4(y, yb + (ox + 0) * 4, mul4(a0, scale))
-                store4(y, yb + (ox + 1) * 4, mul4(a1, scale))
-                store4(y, yb + (ox + 2) * 4, mul4(a2, scale))
-                store4(y, yb + (ox + 3) * 4, mul4(a3, scale))
-            ox += 4
-            continue
-        xs = ox * sw - pw
-        x0, x1 = max(xs, 0), min(xs + kw, W)
-        if is_max:
-            acc = splat4(np.float32(-np.inf))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = maximum_nan4(acc, load4(x, xb + (iy * W + ix) * 4))
-        else:
-            acc = splat4(np.float32(0.0))
-            for iy in range(y0, y1):
-                for ix in range(x0, x1):
-                    acc = add4(acc, load4(x, xb + (iy * W + ix) * 4))
-            if count_include_pad:
-                area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                    a0 = a1 = a2 = a3 = splat4(np.float32(0.0))
+                    for iy in range(y0, y1):
+                        row = row0 + iy * W * 4
+                        if sw == 1:
+                            i0 = load4(x, row + 0)
+                            i1 = load4(x, row + 4)
+                            i2 = load4(x, row + 8)
+                            i3 = load4(x, row + 12)
+                            i4 = load4(x, row + 16)
+                            i5 = load4(x, row + 20)
+                            a0 = add4(a0, i0)
+                            a1 = add4(a1, i1)
+                            a2 = add4(a2, i2)
+                            a3 = add4(a3, i3)
+                            a0 = add4(a0, i1)
+                            a1 = add4(a1, i2)
+                            a2 = add4(a2, i3)
+                            a3 = add4(a3, i4)
+                            a0 = add4(a0, i2)
+                            a1 = add4(a1, i3)
+                            a2 = add4(a2, i4)
+                            a3 = add4(a3, i5)
+                        else:
+                            i0 = load4(x, row + 0)
+                            i1 = load4(x, row + 4)
+                            i2 = load4(x, row + 8)
+                            i3 = load4(x, row + 12)
+                            i4 = load4(x, row + 16)
+                            i5 = load4(x, row + 20)
+                            i6 = load4(x, row + 24)
+                            i7 = load4(x, row + 28)
+                            i8 = load4(x, row + 32)
+                            a0 = add4(a0, i0)
+                            a1 = add4(a1, i2)
+                            a2 = add4(a2, i4)
+                            a3 = add4(a3, i6)
+                            a0 = add4(a0, i1)
+                            a1 = add4(a1, i3)
+                            a2 = add4(a2, i5)
+                            a3 = add4(a3, i7)
+                            a0 = add4(a0, i2)
+                            a1 = add4(a1, i4)
+                            a2 = add4(a2, i6)
+                            a3 = add4(a3, i8)
+                    if count_include_pad:
+                        area = (min(ys + kh, H + ph) - ys) * kw
+                    else:
+                        area = max((y1 - y0) * kw, 1)
+                    scale = splat4(np.float32(1.0 / area))
+                    store4(y, yb + (ox + 0) * 4, mul4(a0, scale))
+                    store4(y, yb + (ox + 1) * 4, mul4(a1, scale))
+                    store4(y, yb + (ox + 2) * 4, mul4(a2, scale))
+                    store4(y, yb + (ox + 3) * 4, mul4(a3, scale))
+                ox += 4
+                continue
+            xs = ox * sw - pw
+            x0, x1 = max(xs, 0), min(xs + kw, W)
+            if is_max:
+                acc = splat4(np.float32(-np.inf))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = maximum_nan4(acc, load4(x, xb + (iy * W + ix) * 4))
             else:
-                area = max((y1 - y0) * (x1 - x0), 1)
-            acc = mul4(acc, splat4(np.float32(1.0 / area)))
-        store4(y, yb + ox * 4, acc)
-        ox += 1
+                acc = splat4(np.float32(0.0))
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        acc = add4(acc, load4(x, xb + (iy * W + ix) * 4))
+                if count_include_pad:
+                    area = (min(ys + kh, H + ph) - ys) * (min(xs + kw, W + pw) - xs)
+                else:
+                    area = max((y1 - y0) * (x1 - x0), 1)
+                acc = mul4(acc, splat4(np.float32(1.0 / area)))
+            store4(y, yb + ox * 4, acc)
+            ox += 1
 
 
 @njit(cache=True)
 def pool_c4_jobs(x, y, g):
     """How many jobs one call of pool_c4 has."""
-    return np.int64(x.size // (g[1] * g[2] * 4) * g[3])  # N x Cb x OH
+    chunks = (g[3] + g[15] - 1) // g[15]
+    return np.int64(x.size // (g[1] * g[2] * 4) * chunks)  # N Cb chunks
 
 
 # y = max or average pooling of x, both flat (N, Cb, H, W, 4); g: GEOMETRY

@@ -73,6 +73,11 @@ class WrittenByProducer(Operator):
         pass
 
 
+# vector operations per job, at least: a job is called by address (~15 ns); one output row
+# of Inception-v3's 8x8 maps is 72
+JOB_OPS = 1024
+
+
 class BlockedPooling(Pooling):
     """The same windows as the NCHW operator (its geometry), over blocked arrays."""
 
@@ -92,8 +97,12 @@ class BlockedPooling(Pooling):
             global_pool_blocked(x, out, self.is_max)
             return
         if self.kernel_geometry is None:  # the kernel's GEOMETRY, from the first call's shapes
-            fields = (*x.shape[1:4], *out.shape[2:4], *self.geometry, self.is_max,
-                      self.count_include_pad, *(self.destination or (x.shape[1], 0)))  # fmt: skip
+            out_h, out_w = out.shape[2:4]
+            window = self.geometry[0] * self.geometry[1]
+            chunks = min(-(-out_h * out_w * window // JOB_OPS), out_h)  # rows split evenly
+            fields = (*x.shape[1:4], out_h, out_w, *self.geometry, self.is_max,
+                      self.count_include_pad, *(self.destination or (x.shape[1], 0)),
+                      -(-out_h // chunks))  # fmt: skip
             self.kernel_geometry = np.array(fields, np.int64)
         POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self.kernel_geometry)
 
