@@ -74,6 +74,32 @@ def run_jobs(job, count, key, args):
         call_job(job, args, np.int64(j))
 
 
+@njit(parallel=True, cache=True)
+def run_two(jobs, key, split, bounds, first, second):
+    """Two kernels of one signature in one parallel region (a layer's main and last output
+    blocks): jobs below `split` are the first's, the rest the second's, and thread slot t
+    runs bounds[t]..bounds[t + 1] (one fork and join, and the split weighs job costs)."""
+    if key != args_key(first) or key != args_key(second):
+        raise TypeError("kernel compiled for other argument types")
+    for t in prange(bounds.size - 1):
+        for i in range(bounds[t], bounds[t + 1]):
+            if i < split:
+                call_job(jobs[0], first, np.int64(i))
+            else:
+                call_job(jobs[1], second, np.int64(i - split))
+
+
+def balanced_bounds(counts: list[int], costs: list[float], threads: int) -> np.ndarray:
+    """Global job bounds per thread: contiguous runs of about equal total cost, where part
+    p has counts[p] jobs of costs[p] each."""
+    weights = np.repeat(np.asarray(costs, np.float64), counts)
+    ends = np.cumsum(weights)
+    targets = ends[-1] * np.arange(1, threads) / threads
+    # a job goes to the thread whose share holds its middle
+    cuts = np.searchsorted(ends - weights / 2, targets)
+    return np.concatenate([[0], cuts, [len(weights)]]).astype(np.int64)
+
+
 class JobKernel:
     """A kernel as the callers know it, `kernel(*arrays)`, run by the shared launcher.
 
@@ -95,6 +121,11 @@ class JobKernel:
                 run_jobs(*self._launch, args)
             else:
                 raise
+
+    def launch_for(self, args: tuple) -> tuple:
+        """(job address, count address, types key) for these argument types."""
+        self._select(args)
+        return self._launch
 
     def _select(self, args: tuple) -> bool:
         """Make the launch for these argument types current; False if it already was."""
