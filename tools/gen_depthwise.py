@@ -127,7 +127,8 @@ def depthwise_c{width}_job(x, w, bias, y, g, job):
             f"depthwise_c{width}",
             "x, w, bias, y, g",
             [
-                "    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))",
+                f"    images = x.size // (g[0] * g[1] * g[2] * {width})",
+                "    return np.int64(images * g[0] * ((g[3] + g[13] - 1) // g[13]))",
             ],
             "y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY",
         )

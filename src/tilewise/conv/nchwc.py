@@ -20,6 +20,7 @@ from tilewise.conv.profile import PhaseProfile
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
 from tilewise.kernels.blocked import from_blocked, to_blocked
+from tilewise.kernels.chain import Call, chainable
 from tilewise.kernels.launch import balanced_bounds, run_two
 from tilewise.kernels.nchwc_generated import (
     BLOCKING,
@@ -149,6 +150,25 @@ class BlockedIO(Convolution):
             from_blocked(target, out)
 
     post_act = NONE  # an activation the kernel cannot apply in registers: a pass after it
+
+    def launches(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+                 residual: np.ndarray | None = None) -> list[Call] | None:  # fmt: skip
+        """The kernel calls `run` makes, for a chain (kernels/chain.py); None where `run`
+        does more (a reorder, an activation pass) or an array is not contiguous."""
+        arrays = (x, out) if residual is None else (x, out, residual)
+        if self.reorder_input or not self.output_blocked or self.post_act != NONE:
+            return None
+        if not all(a.flags.c_contiguous for a in arrays):
+            return None
+        flat_out = out.reshape(-1)
+        res = flat_out if residual is None else residual.reshape(-1)
+        calls = self.calls(x.reshape(-1), flat_out, res, scratch)
+        return calls if all(chainable(a) for call in calls for a in call.args) else None
+
+    def calls(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+              scratch: np.ndarray) -> list[Call]:  # fmt: skip
+        """`compute`'s kernel calls, in order, on the same flat arrays."""
+        raise NotImplementedError
 
     def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
                 scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
@@ -328,12 +348,24 @@ class BlockedConvolution(BlockedIO):
             offset += geometry[kb]
         return True
 
-    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
-                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+    def _part_args(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray) -> tuple:
         second = out if self.second is None else self.second
-        args = tuple((x, weight, bias, out, residual, second, affine, geometry)
+        return tuple((x, weight, bias, out, residual, second, affine, geometry)
                      for (_, weight, bias, geometry), affine in zip(self.parts, self.affine,
                                                                     strict=True))  # fmt: skip
+
+    def calls(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+              scratch: np.ndarray) -> list[Call]:  # fmt: skip
+        args = self._part_args(x, out, residual)
+        kernels = tuple(part[0] for part in self.parts)
+        if len(args) == 1:
+            return [Call(kernels, args)]
+        _, _, split, bounds = self._split_for(args, refresh=False)
+        return [Call(kernels, args, (split, bounds))]
+
+    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+        args = self._part_args(x, out, residual)
         if len(args) == 1:
             self.parts[0][0](*args[0])
         else:  # output_parts gives at most two

@@ -15,6 +15,7 @@ from tilewise.conv.nchwc import BlockedIO, blocks
 from tilewise.conv.profile import PhaseProfile
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
+from tilewise.kernels.chain import Call
 from tilewise.kernels.depthwise_generated import KERNELS
 
 # max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
@@ -73,13 +74,25 @@ class BlockedDepthwise(BlockedIO):
         return np.array([blocks(in_shape[1], c), height, width, out_h, out_w, kh, kw, sh, sw,
                          ph, pw, dh, dw, rows, lo, hi, in_register], np.int64)  # fmt: skip
 
+    def _args(self, x: np.ndarray, target: np.ndarray) -> tuple:
+        """Flat arrays: the signature every blocked kernel is compiled for."""
+        return (x.reshape(-1), self.weight.reshape(-1), self.bias, target.reshape(-1),
+                self.geometry)  # fmt: skip
+
+    def launches(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+                 residual: np.ndarray | None = None) -> list[Call] | None:  # fmt: skip
+        if self.reorder_input or not self.output_blocked or self.geometry[-1] != self.act:
+            return None
+        if not (x.flags.c_contiguous and out.flags.c_contiguous):
+            return None
+        return [Call((self.kernel,), (self._args(x, out),))]
+
     def run(self, x: np.ndarray, out: np.ndarray, scratch: np.ndarray,
             profile: PhaseProfile | None = None) -> None:  # fmt: skip
         if profile:
             profile.start()
         target = self.blocked_target(out, scratch)
-        self.kernel(self.blocked_input(x, scratch), self.weight, self.bias, target,
-                    self.geometry)  # fmt: skip
+        self.kernel(*self._args(self.blocked_input(x, scratch), target))
         if self.geometry[-1] != self.act:  # sigmoid, SiLU, ...: a pass over the output
             rows = target.reshape(target.shape[0], target.shape[1], -1)
             act_only(rows, rows, self.act)

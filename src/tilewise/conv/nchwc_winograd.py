@@ -33,6 +33,7 @@ from tilewise.conv.profile import PhaseProfile
 from tilewise.conv.winograd import why_not
 from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, NONE
+from tilewise.kernels.chain import Call
 from tilewise.kernels.nchwc_generated import (
     BLOCKING,
     GEOMETRY,
@@ -220,21 +221,35 @@ class BlockedWinograd(BlockedIO):
             back[OUTPUT_GEOMETRY.index("k0")] = first_block
         return True
 
-    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
-                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+    def _phases(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray) -> list[tuple[str, Call]]:  # fmt: skip
+        """(phase, kernel call) in order: per chunk of tiles, its three phases."""
         v, mm = scratch[self.v_offset : self.m_offset], scratch[self.m_offset : self.scratch]
+        phases = []
         for into, products, back in self.chunks:
-            self.input_kernel(x, v, into)
-            if profile:
-                profile.lap("input transform")
+            phases.append(("input transform", Call((self.input_kernel,), ((x, v, into),))))
             for (_, u, zero, *_), (kernel, geometry) in zip(self.products, products,
                                                              strict=True):  # fmt: skip
-                kernel(v, u, zero, mm, mm, mm, zero, geometry)
+                phases.append(("products", Call((kernel,), ((v, u, zero, mm, mm, mm, zero,
+                                                             geometry),))))  # fmt: skip
+            phases.append(
+                (
+                    "output transform",
+                    Call((self.output_kernel,), ((mm, out, self.bias, residual, back),)),
+                )
+            )
+        return phases
+
+    def calls(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+              scratch: np.ndarray) -> list[Call]:  # fmt: skip
+        return [call for _, call in self._phases(x, out, residual, scratch)]
+
+    def compute(self, x: np.ndarray, out: np.ndarray, residual: np.ndarray,
+                scratch: np.ndarray, profile: PhaseProfile | None) -> None:  # fmt: skip
+        for phase, call in self._phases(x, out, residual, scratch):
+            call.kernels[0](*call.args[0])
             if profile:
-                profile.lap("products")
-            self.output_kernel(mm, out, self.bias, residual, back)
-            if profile:
-                profile.lap("output transform")
+                profile.lap(phase)
 
 
 def blocked_winograd(m: int, error_limit: float) -> ConvAlgorithm:

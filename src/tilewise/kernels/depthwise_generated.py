@@ -351,7 +351,8 @@ def depthwise_c16_job(x, w, bias, y, g, job):
 @njit(cache=True)
 def depthwise_c16_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c16 has."""
-    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
+    images = x.size // (g[0] * g[1] * g[2] * 16)
+    return np.int64(images * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
@@ -676,7 +677,8 @@ def depthwise_c8_job(x, w, bias, y, g, job):
 @njit(cache=True)
 def depthwise_c8_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c8 has."""
-    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
+    images = x.size // (g[0] * g[1] * g[2] * 8)
+    return np.int64(images * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY
@@ -1001,7 +1003,8 @@ def depthwise_c4_job(x, w, bias, y, g, job):
 @njit(cache=True)
 def depthwise_c4_jobs(x, w, bias, y, g):
     """How many jobs one call of depthwise_c4 has."""
-    return np.int64(x.shape[0] * g[0] * ((g[3] + g[13] - 1) // g[13]))
+    images = x.size // (g[0] * g[1] * g[2] * 4)
+    return np.int64(images * g[0] * ((g[3] + g[13] - 1) // g[13]))
 
 
 # y = act(depthwise(x, w) + bias) on contiguous blocked arrays; g: GEOMETRY

@@ -31,6 +31,12 @@ class Operator:
         (a channel Concat's buffer: no copy step); False where this operator cannot."""
         return False
 
+    def launches(self, inputs: list[np.ndarray], out: np.ndarray,
+                 scratch: np.ndarray) -> list | None:  # fmt: skip
+        """`run` as kernel calls (kernels/chain.py's Call) on these arrays, to be run from a
+        compiled chain; None where `run` does anything else."""
+        return None
+
     def run_profiled(self, inputs: list[np.ndarray], out: np.ndarray, scratch: np.ndarray,
                      profile: PhaseProfile) -> None:  # fmt: skip
         """`run`, with the time of each phase added to `profile` where there are phases."""

@@ -13,6 +13,7 @@ from tilewise.kernels.blocked import (
     scale_shift_blocked,
     to_blocked,
 )
+from tilewise.kernels.chain import Call
 from tilewise.kernels.pool_generated import KERNELS as POOL_KERNELS
 from tilewise.operators.base import Operator
 from tilewise.operators.pool import Pooling
@@ -72,6 +73,9 @@ class WrittenByProducer(Operator):
     def run(self, inputs, out, scratch):
         pass
 
+    def launches(self, inputs, out, scratch):
+        return []
+
 
 # vector operations per job, at least: a job is called by address (~15 ns); one output row
 # of Inception-v3's 8x8 maps is 72
@@ -96,6 +100,16 @@ class BlockedPooling(Pooling):
         if self.whole_plane:
             global_pool_blocked(x, out, self.is_max)
             return
+        POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self._geometry(x, out))
+
+    def launches(self, inputs, out, scratch):
+        x = inputs[0]
+        if self.whole_plane or not (x.flags.c_contiguous and out.flags.c_contiguous):
+            return None
+        args = (x.reshape(-1), out.reshape(-1), self._geometry(x, out))
+        return [Call((POOL_KERNELS[x.shape[4]],), (args,))]
+
+    def _geometry(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         if self.kernel_geometry is None:  # the kernel's GEOMETRY, from the first call's shapes
             out_h, out_w = out.shape[2:4]
             window = self.geometry[0] * self.geometry[1]
@@ -104,7 +118,7 @@ class BlockedPooling(Pooling):
                       self.count_include_pad, *(self.destination or (x.shape[1], 0)),
                       -(-out_h // chunks))  # fmt: skip
             self.kernel_geometry = np.array(fields, np.int64)
-        POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self.kernel_geometry)
+        return self.kernel_geometry
 
 
 def blocked_scale_shift(attrs: dict, params: list, in_shape: tuple, block: int,

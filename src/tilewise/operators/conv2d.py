@@ -23,6 +23,13 @@ class Conv2d(Operator):
         else:
             self.impl.run(inputs[0], out, scratch)
 
+    def launches(self, inputs: list[np.ndarray], out: np.ndarray,
+                 scratch: np.ndarray) -> list | None:  # fmt: skip
+        launches = getattr(self.impl, "launches", None)
+        if launches is None:
+            return None
+        return launches(inputs[0], out, scratch, inputs[1] if len(inputs) > 1 else None)
+
     def add_residual(self) -> None:
         """Accumulate onto a blocked residual (the second input). The epilogue reads each
         residual element just before it stores the sum there, so the sum may take the

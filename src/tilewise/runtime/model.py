@@ -10,7 +10,9 @@ import numpy as np
 
 from tilewise.conv.profile import PhaseProfile
 from tilewise.errors import InputError
+from tilewise.kernels.chain import Chain
 from tilewise.operators.base import Operator
+from tilewise.runtime.chained import plan_chains
 from tilewise.runtime.first_use import SLOW_STEP_SECONDS, log, uncached_kernels
 from tilewise.runtime.threads import EXECUTION, set_threads
 
@@ -127,8 +129,12 @@ class CompiledModel:
             if not self._ran:
                 self._first_run(scratch)
             else:
-                for step, args, out in zip(self._work, self._args, self._outs, strict=True):
-                    step.operator.run(args, out, scratch)
+                for item in self._plan:
+                    if isinstance(item, Chain):
+                        item.run()
+                    else:
+                        run, args, out = item
+                        run(args, out, scratch)
             results = []
             for name in names:
                 value = self._views.get(name)
@@ -153,6 +159,8 @@ class CompiledModel:
                     log.info("compiling kernels (first run only; cached on disk afterwards)")
             if compiling and took > SLOW_STEP_SECONDS:
                 log.info("  [%d/%d] %s (%s): %.1f s", i + 1, total, step.name, step.op, took)
+        rebound = {i for i, _ in self._input_slots}
+        self._plan = plan_chains(self._work, self._args, self._outs, scratch, rebound)
         if compiling:
             log.info("kernels compiled in %.1f s", time.perf_counter() - started)
         self._ran = True
