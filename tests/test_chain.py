@@ -60,3 +60,30 @@ def test_each_call_runs_its_own_input_through_the_chains(network, algo, chained,
     assert sum(chain.steps for chain in chains) >= chained
     if network is _separable:  # the 80-filter layer's two parts share one region
         assert any(row[0] == 3 for chain in chains for row in chain.meta)
+
+
+FEWER_THREADS = """
+import numpy as np, tilewise
+from test_chain import _separable
+graph = _separable(np.random.default_rng(7))
+model = tilewise.compile(graph, batch_size=2, threads=2)
+x = np.random.default_rng(8).uniform(-1, 1, (2, *graph.input_shape)).astype(np.float32)
+stepwise = model(x)
+model(x)  # the chains, planned for 2 thread slots
+model.threads = 1  # the region now gets one thread for its two slots
+assert np.array_equal(model(x), stepwise)
+print("ok")
+"""
+
+
+def test_a_region_with_fewer_threads_than_slots_finishes():
+    """One thread runs both slots in turn: it must take the jobs of the slot that has not
+    started instead of waiting for them (in a process of its own: a hang fails it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", FEWER_THREADS], capture_output=True,
+                          text=True, timeout=300, cwd=Path(__file__).parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

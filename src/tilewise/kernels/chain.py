@@ -1,9 +1,10 @@
 """A run of blocked steps as one compiled call: each step's kernels are recorded once (job
-and count addresses, bound arrays) and a jitted loop launches them in order.
+and count addresses, bound arrays) and run in order in one parallel region
+(kernels/region.py).
 
-Why: between two blocked kernels a model call spent ~4.5 us in Python (the operator's
-`run`, the launcher's dispatch); EfficientNet-Lite0 has 52 steps at 5 ms a batch-1 call.
-Here a step costs the parallel region's fork and join (~1.7 us on 2 cores) and little more.
+Why: between two blocked kernels a model call spent ~1-2 us in Python (the operator's
+`run`, the launcher's dispatch) and ~3 us forking and joining Numba's threads;
+EfficientNet-Lite0 has 65 kernel calls in a 5 ms batch-1 call.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, typeof, types
+from numba import typeof, types
 from numba.typed import List
 
-from tilewise.kernels.launch import JobKernel, run_jobs, run_two
+from tilewise.kernels.launch import JobKernel
+from tilewise.kernels.region import LINE, run_region, thread_ranges
 
 _FLAT = typeof(np.zeros(1, np.float32))
 _GEOMETRY = typeof(np.zeros(1, np.int64))
@@ -42,56 +44,41 @@ def chainable(arrays: tuple) -> bool:
 
 
 class Chain:
-    """Calls recorded in order; `run()` launches them all from one jitted loop."""
+    """Calls recorded in order; `run()` runs them all in one parallel region
+    (kernels/region.py)."""
 
     def __init__(self) -> None:
-        self.meta: list[list[int]] = []  # kind, job, count, key, split, bounds from, to
-        self.bounds: list[int] = []
+        self.meta: list[list[int]] = []  # kind, job, count, key, split (per record)
+        self.counts: list[int] = []  # jobs per record (a two-part call's all on its first)
+        self.bounds: dict[int, np.ndarray] = {}  # a two-part call's cost-balanced bounds
         self.records = List.empty_list(_RECORD)
         self.steps = 0
 
     def add(self, calls: list[Call]) -> None:
         for call in calls:
+            first = len(self.meta)
+            jobs = [int(k.count(*a)) for k, a in zip(call.kernels, call.args, strict=True)]
             for i, (kernel, args) in enumerate(zip(call.kernels, call.args, strict=True)):
                 job, count, key = kernel.launch_for(args)
-                kind = _KINDS[len(args)]
-                split, lo, hi = 0, 0, 0
+                kind, split = _KINDS[len(args)], 0
                 if call.split is not None:
-                    kind = _TWO if i == 0 else _SECOND
-                    split, bounds = call.split
-                    lo, hi = len(self.bounds), len(self.bounds) + len(bounds)
-                    if i == 0:
-                        self.bounds += [int(b) for b in bounds]
-                self.meta.append([kind, job, count, key, split, lo, hi])
+                    kind, split = (_TWO, jobs[0]) if i == 0 else (_SECOND, 0)
+                self.meta.append([kind, job, count, key, split])
+                self.counts.append(sum(jobs) if i == 0 else 0)
                 self.records.append((*args[:-1], *(_PAD,) * (8 - len(args)), args[-1]))
+            if call.split is not None:
+                self.bounds[first] = call.split[1]
         self.steps += 1
 
-    def freeze(self) -> None:
-        self.meta_array = np.array(self.meta, np.int64).reshape(-1, 7)
-        self.bounds_array = np.array(self.bounds or [0], np.int64)
+    def freeze(self, threads: int) -> None:
+        """Arrays for run_region, its thread ranges for `threads` slots."""
+        self.meta_array = np.array(self.meta, np.int64).reshape(-1, 5)
+        self.counts_array = np.array(self.counts, np.int64)
+        self.starts = thread_ranges(self.counts_array, self.bounds, threads)
+        self.state = np.zeros(len(self.meta) * (threads + 1) * LINE, np.int64)
 
     def arguments(self) -> tuple:
-        return self.meta_array, self.bounds_array, self.records
+        return self.meta_array, self.counts_array, self.starts, self.records, self.state
 
     def run(self) -> None:
-        run_chain(self.meta_array, self.bounds_array, self.records)
-
-
-@njit(cache=True)
-def run_chain(meta, bounds, records):
-    """Each record's kernel over its jobs, in order (see Chain)."""
-    s = 0
-    while s < meta.shape[0]:
-        kind, job, count, key = meta[s, 0], meta[s, 1], meta[s, 2], meta[s, 3]
-        r = records[s]
-        if kind == 0:
-            run_jobs(job, count, key, r)
-        elif kind == 1:
-            run_jobs(job, count, key, (r[0], r[1], r[7]))
-        elif kind == 2:
-            run_jobs(job, count, key, (r[0], r[1], r[2], r[3], r[7]))
-        else:  # _TWO: this record and the next in one region
-            jobs = np.array([job, meta[s + 1, 1]], np.int64)
-            run_two(jobs, key, meta[s, 4], bounds[meta[s, 5] : meta[s, 6]], r, records[s + 1])
-            s += 1
-        s += 1
+        run_region(*self.arguments())

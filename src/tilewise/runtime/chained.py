@@ -6,11 +6,12 @@ from __future__ import annotations
 import numpy as np
 from numba import typeof
 
-from tilewise.kernels.chain import Chain, run_chain
+from tilewise.kernels.chain import Chain
+from tilewise.kernels.region import run_region
 
 
-def plan_chains(work: list, args: list, outs: list, scratch: np.ndarray,
-                rebound: set[int]) -> list:  # fmt: skip
+def plan_chains(work: list, args: list, outs: list, scratch: np.ndarray, rebound: set[int],
+                threads: int) -> list:  # fmt: skip
     """Per item, a Chain or (run, inputs, out) for a step run by its operator; `rebound`:
     the steps that read the caller's arrays, bound anew each call (never in a chain)."""
     plan: list = []
@@ -30,7 +31,7 @@ def plan_chains(work: list, args: list, outs: list, scratch: np.ndarray,
     plan = [item for item in plan if not isinstance(item, Chain) or item.meta]
     for item in plan:
         if isinstance(item, Chain):
-            item.freeze()
+            item.freeze(threads)
             # compiled (or loaded from the disk cache) now, with the first call's kernels
-            run_chain.compile(tuple(typeof(a) for a in item.arguments()))
+            run_region.compile(tuple(typeof(a) for a in item.arguments()))
     return plan

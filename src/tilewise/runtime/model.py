@@ -160,7 +160,8 @@ class CompiledModel:
             if compiling and took > SLOW_STEP_SECONDS:
                 log.info("  [%d/%d] %s (%s): %.1f s", i + 1, total, step.name, step.op, took)
         rebound = {i for i, _ in self._input_slots}
-        self._plan = plan_chains(self._work, self._args, self._outs, scratch, rebound)
+        self._plan = plan_chains(self._work, self._args, self._outs, scratch, rebound,
+                                 self.threads)  # fmt: skip
         if compiling:
             log.info("kernels compiled in %.1f s", time.perf_counter() - started)
         self._ran = True
