@@ -33,6 +33,26 @@ def _separable(rng) -> Graph:
     return Graph("separable", "data", (3, 20, 20), nodes, constants, previous)
 
 
+def _branches(rng) -> Graph:
+    """Inception's shape: three branches written in place into one Concat's buffer, read by
+    a last layer (the Concat step has no work: the chain runs through it)."""
+
+    def conv(name, source, fan_in, filters, k):
+        constants[f"{name}_weight"] = uniform(rng, (filters, fan_in, k, k))
+        return Node(name, "Convolution", [source, f"{name}_weight"],
+                    {"kernel": (k, k), "pad": (k // 2, k // 2), "num_filter": filters,
+                     "no_bias": True, "act": "relu"})  # fmt: skip
+
+    constants: dict = {}
+    nodes = [conv("stem", "data", 3, 32, 3), conv("a", "stem", 32, 16, 1),
+             conv("b", "stem", 32, 48, 3),
+             Node("c", "Pooling", ["stem"], {"kernel": (3, 3), "pad": (1, 1),
+                                             "pool_type": "max"}),
+             Node("cat", "Concat", ["a", "b", "c"], {"num_args": 3}),
+             conv("d", "cat", 96, 24, 1)]  # fmt: skip
+    return Graph("branches", "data", (3, 18, 18), nodes, constants, "d")
+
+
 def _resnet(rng) -> Graph:
     graph = tilewise.zoo.get("resnet-18")
     graph.input_shape = (3, 64, 64)
@@ -43,7 +63,8 @@ def _resnet(rng) -> Graph:
 @pytest.mark.parametrize("block", ["8", "16"])
 @pytest.mark.parametrize(
     "network, algo, chained",
-    [(_separable, "auto", 5), (_resnet, "nchwc-direct", 20), (_resnet, "nchwc-winograd-f4", 8)],
+    [(_separable, "auto", 5), (_branches, "auto", 5), (_resnet, "nchwc-direct", 20),
+     (_resnet, "nchwc-winograd-f4", 8)],
 )  # fmt: skip
 def test_each_call_runs_its_own_input_through_the_chains(network, algo, chained, block,
                                                          monkeypatch):  # fmt: skip
