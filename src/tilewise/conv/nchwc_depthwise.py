@@ -17,6 +17,7 @@ from tilewise.host import simd_width
 from tilewise.kernels.activation import CODES, HARD_SWISH, NONE, RELU, RELU6, act_only
 from tilewise.kernels.chain import Call
 from tilewise.kernels.depthwise_generated import KERNELS
+from tilewise.kernels.launch import rows_per_job
 
 # max |y - ref| / max |ref|: sums of kh * kw products per output, like the NCHW kernel
 ERROR_LIMIT = 2e-6
@@ -69,8 +70,7 @@ class BlockedDepthwise(BlockedIO):
         lo = min(-(-pw // sw), out_w)
         hi = max(min((width - 1 - (kw - 1) * dw + pw) // sw + 1, out_w), lo)
         in_register = self.act if self.act in (NONE, RELU, RELU6, HARD_SWISH) else NONE
-        chunks = min(-(-out_h * out_w * kh * kw // JOB_FMAS), out_h)  # rows split evenly
-        rows = -(-out_h // chunks)
+        rows = rows_per_job(out_h, out_w * kh * kw, JOB_FMAS)
         return np.array([blocks(in_shape[1], c), height, width, out_h, out_w, kh, kw, sh, sw,
                          ph, pw, dh, dw, rows, lo, hi, in_register], np.int64)  # fmt: skip
 

@@ -14,6 +14,7 @@ from tilewise.kernels.blocked import (
     to_blocked,
 )
 from tilewise.kernels.chain import Call
+from tilewise.kernels.launch import rows_per_job
 from tilewise.kernels.pool_generated import KERNELS as POOL_KERNELS
 from tilewise.operators.base import Operator
 from tilewise.operators.pool import Pooling
@@ -112,11 +113,10 @@ class BlockedPooling(Pooling):
     def _geometry(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         if self.kernel_geometry is None:  # the kernel's GEOMETRY, from the first call's shapes
             out_h, out_w = out.shape[2:4]
-            window = self.geometry[0] * self.geometry[1]
-            chunks = min(-(-out_h * out_w * window // JOB_OPS), out_h)  # rows split evenly
+            rows = rows_per_job(out_h, out_w * self.geometry[0] * self.geometry[1], JOB_OPS)
             fields = (*x.shape[1:4], out_h, out_w, *self.geometry, self.is_max,
                       self.count_include_pad, *(self.destination or (x.shape[1], 0)),
-                      -(-out_h // chunks))  # fmt: skip
+                      rows)  # fmt: skip
             self.kernel_geometry = np.array(fields, np.int64)
         return self.kernel_geometry
 
