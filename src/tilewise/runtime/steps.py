@@ -6,7 +6,14 @@ from __future__ import annotations
 from tilewise.conv.nchwc import blocked_shape
 from tilewise.ir.graph import Graph
 from tilewise.ir.verify import split_inputs
-from tilewise.operators.blocked import BlockedScaleShift, FromBlocked, ToBlocked, WrittenByProducer
+from tilewise.operators.blocked import (
+    BlockedScaleShift,
+    FromBlocked,
+    SameAsBlocked,
+    ToBlocked,
+    WrittenByProducer,
+    same_memory,
+)
 from tilewise.operators.builders import create_operator
 from tilewise.plan.layout import LayoutPlan
 from tilewise.runtime.model import Step
@@ -32,7 +39,10 @@ def build_steps(graph: Graph, shapes: dict, conv_plan: dict, layout: LayoutPlan 
             name = value + (BLOCKED_SUFFIX if want_blocked else NCHW_SUFFIX)
             physical[name] = blocked_shape(shapes[value], block) if want_blocked else shapes[value]
             logical[name] = shapes[value]
-            operator = ToBlocked() if want_blocked else FromBlocked()
+            if want_blocked:
+                operator = ToBlocked()
+            else:
+                operator = SameAsBlocked() if same_memory(shapes[value], block) else FromBlocked()
             steps.append(Step(name, "Reorder", operator, [value], name))
             if want_blocked:
                 blocked_values.add(name)
