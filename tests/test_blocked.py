@@ -244,7 +244,9 @@ def _pool_reference(x, kind, kernel, stride, pad, out_hw, count_include_pad):
      ("max", (3, 3), (1, 1), (1, 1), (11, 11), False),
      ("avg", (3, 3), (1, 1), (1, 1), (11, 11), True),
      ("avg", (3, 3), (2, 2), (1, 1), (6, 6), False),
-     ("avg", (2, 3), (2, 1), (0, 1), (5, 11), True)],
+     ("avg", (2, 3), (2, 1), (0, 1), (5, 11), True),
+     ("max", (11, 11), (1, 1), (0, 0), (1, 1), False),  # global: one window, the plane
+     ("avg", (11, 11), (1, 1), (0, 0), (1, 1), False)],
 )  # fmt: skip
 def test_blocked_pooling_kernels(kind, kernel, stride, pad, out_hw, count_include_pad, block,
                                  rng):  # fmt: skip
@@ -255,7 +257,8 @@ def test_blocked_pooling_kernels(kind, kernel, stride, pad, out_hw, count_includ
     xb = np.empty(blocked_shape(x.shape, block), np.float32)
     to_blocked(x, xb)
     out = np.full(blocked_shape((2, 20, *out_hw), block), -7.0, np.float32)
-    rows = 4 if out_hw[0] == 11 else 2  # rows per job: 4 + 4 + 3, 2 + 2 + 2, 2 + 2 + 1
+    # rows per job: 4 + 4 + 3, 2 + 2 + 2, 2 + 2 + 1; the global pool's one row
+    rows = {11: 4, 1: 1}.get(out_hw[0], 2)
     geometry = np.array([xb.shape[1], 11, 11, *out_hw, *kernel, *stride, *pad, kind == "max",
                          count_include_pad, xb.shape[1], 0, rows], np.int64)  # fmt: skip
     KERNELS[block](xb.reshape(-1), out.reshape(-1), geometry)

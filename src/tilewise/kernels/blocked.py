@@ -1,10 +1,9 @@
 """Kernels on channel-blocked (NCHWc) arrays, shape (N, Cb, H, W, c): the reorders to and
-from NCHW, the per-channel scale/shift and global pooling (windowed pooling is in
-pool_generated.py). The innermost loop runs over the c lanes of one pixel, contiguous, so
-plain Numba loops vectorise; lanes past the real channel count hold finite junk that the
+from NCHW and the per-channel scale/shift (pooling, global too, is in pool_generated.py).
+The innermost loop runs over the c lanes of one pixel, contiguous, so plain Numba loops
+vectorise; lanes past the real channel count hold finite junk that the
 next convolution's zero weights ignore."""
 
-import numpy as np
 from numba import njit, prange
 
 from tilewise.kernels.activation import activate_row
@@ -59,27 +58,3 @@ def scale_shift_blocked(x, scale_rows, shift_rows, out, act):
             for p in range(size):
                 dst[p] = src[p] * s[p] + t[p]
             activate_row(dst, act)
-
-
-@njit(parallel=True, cache=True)
-def global_pool_blocked(x, out, is_max):
-    """x (N, Cb, H, W, c) -> out (N, Cb, 1, 1, c): max or mean over the plane."""
-    n_images, blocks, height, width, lanes = x.shape
-    inverse = np.float32(1.0 / (height * width))
-    for job in prange(n_images * blocks):
-        n = job // blocks
-        cb = job - n * blocks
-        dst = out[n, cb, 0, 0]
-        dst[:] = -np.inf if is_max else 0.0
-        for h in range(height):
-            for w in range(width):
-                src = x[n, cb, h, w]
-                for lane in range(lanes):
-                    if is_max:
-                        v = src[lane]
-                        dst[lane] = v if v > dst[lane] or v != v else dst[lane]  # NaN sticks
-                    else:
-                        dst[lane] += src[lane]
-        if not is_max:
-            for lane in range(lanes):
-                dst[lane] *= inverse

@@ -9,7 +9,6 @@ from tilewise.ir.batchnorm import batchnorm_scale_shift
 from tilewise.kernels.activation import CODES
 from tilewise.kernels.blocked import (
     from_blocked,
-    global_pool_blocked,
     scale_shift_blocked,
     to_blocked,
 )
@@ -98,28 +97,25 @@ JOB_OPS = 1024
 
 
 class BlockedPooling(Pooling):
-    """The same windows as the NCHW operator (its geometry), over blocked arrays."""
+    """The same windows as the NCHW operator (its geometry), over blocked arrays; a global
+    pool too, as one window over the plane: measured 2 threads, 1280 x 7x7 at batch 16
+    0.107 -> 0.051 ms against a scalar reduction kernel, 2048 x 7x7 max 0.359 -> 0.125."""
 
     algorithm = "nchwc"
     kernel_geometry: np.ndarray | None = None
     destination: tuple[int, int] | None = None  # (total, first) blocks: a Concat's buffer
 
     def write_into(self, total_blocks: int, first_block: int) -> bool:
-        if self.whole_plane:
-            return False
         self.destination = (total_blocks, first_block)
         return True
 
     def run(self, inputs, out, scratch):
         x = inputs[0]
-        if self.whole_plane:
-            global_pool_blocked(x, out, self.is_max)
-            return
         POOL_KERNELS[x.shape[4]](x.reshape(-1), out.reshape(-1), self._geometry(x, out))
 
     def launches(self, inputs, out, scratch):
         x = inputs[0]
-        if self.whole_plane or not (x.flags.c_contiguous and out.flags.c_contiguous):
+        if not (x.flags.c_contiguous and out.flags.c_contiguous):
             return None
         args = (x.reshape(-1), out.reshape(-1), self._geometry(x, out))
         return [Call((POOL_KERNELS[x.shape[4]],), (args,))]
